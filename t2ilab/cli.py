@@ -1,0 +1,117 @@
+"""The `t2ilab` command. Each subcommand is a thin wrapper over the library.
+
+A user's mistake is one line on stderr and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import T2ILabError
+
+
+def _parse(a: argparse.Namespace) -> None:
+    from .text import guess_dataset, parse
+
+    dataset = a.dataset or guess_dataset(a.prompt)
+    print(json.dumps(parse(a.prompt, dataset), ensure_ascii=False))
+
+
+def _preview(a: argparse.Namespace) -> None:
+    from .data import load
+    from .data.preview import preview
+
+    print(preview(load(a.dataset, n=max(a.n, 64), seed=a.seed), a.out, n=a.n, seed=a.seed))
+
+
+def _generate(a: argparse.Namespace) -> None:
+    from .generate import generate_grid
+
+    print(generate_grid(a.prompt, model=a.model, n=a.n, seed=a.seed, out=a.out))
+
+
+def _train(a: argparse.Namespace) -> None:
+    from .train.run import train_cli
+
+    train_cli(a.kind, a.dataset, seconds=a.seconds, steps=a.steps, seed=a.seed, out=a.out)
+
+
+def _evaluate(a: argparse.Namespace) -> None:
+    from .metrics.evaluate import evaluate
+
+    result = evaluate(a.model, samples=a.samples, seed=a.seed)
+    if a.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
+
+
+def _doctor(a: argparse.Namespace) -> None:
+    from .doctor import doctor
+
+    sys.exit(doctor())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="t2ilab", description="Describe an image in words, get an image.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("generate", help="generate images from a prompt")
+    s.add_argument("prompt")
+    s.add_argument("--model", default=None, help="shipped model name, weights file or training folder")
+    s.add_argument("-n", type=int, default=8, help="number of images")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("-o", "--out", default="out.png")
+    s.set_defaults(func=_generate)
+
+    s = sub.add_parser("parse", help="print the canonical attributes of a prompt as JSON")
+    s.add_argument("prompt")
+    s.add_argument("--dataset", default=None, help="shapes, scenes or fashion (guessed when left out)")
+    s.set_defaults(func=_parse)
+
+    s = sub.add_parser("preview", help="save a captioned sample grid of a dataset")
+    s.add_argument("dataset", help="shapes, scenes, fashion or an image folder")
+    s.add_argument("-o", "--out", default="grid.png")
+    s.add_argument("-n", type=int, default=16)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=_preview)
+
+    s = sub.add_parser("train", help="train a model")
+    s.add_argument("kind", choices=["gan", "vae", "judge"])
+    s.add_argument("--dataset", default="shapes")
+    s.add_argument("--seconds", type=float, default=60.0, help="time budget")
+    s.add_argument("--steps", type=int, default=None, help="step budget (instead of seconds)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="folder for model.safetensors and the training log")
+    s.set_defaults(func=_train)
+
+    s = sub.add_parser("evaluate", help="measure a model with its dataset's judge")
+    s.add_argument("--model", required=True)
+    s.add_argument("--samples", type=int, default=1000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=_evaluate)
+
+    s = sub.add_parser("doctor", help="check the installation in plain lines")
+    s.set_defaults(func=_doctor)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except T2ILabError as e:
+        print(f"t2ilab {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"t2ilab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

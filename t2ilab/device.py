@@ -1,0 +1,71 @@
+"""Where tensors live and how many CPU threads torch may use.
+
+`device()` picks CUDA, then Apple MPS, then the CPU; `T2ILAB_DEVICE` overrides. `cpu_quota()`
+reads the container's CPU limit (cgroup v2 `cpu.max`, or v1 `cfs_quota_us`) so that a JupyterHub
+pod with 2 CPUs on a 64-core host uses 2 threads, not 64.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import torch
+
+from .errors import T2ILabError
+
+_CGROUP = Path("/sys/fs/cgroup")
+
+
+def device() -> torch.device:
+    """The device to train and generate on: `$T2ILAB_DEVICE`, else CUDA, else MPS, else CPU."""
+    wanted = os.environ.get("T2ILAB_DEVICE", "").strip()
+    if wanted:
+        try:
+            dev = torch.device(wanted)
+        except RuntimeError:
+            raise T2ILabError(f"T2ILAB_DEVICE={wanted!r} is not a device: use cpu, cuda, cuda:0 or mps") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise T2ILabError(f"T2ILAB_DEVICE={wanted!r} but no CUDA GPU is visible: unset it or use cpu")
+        if dev.type == "mps" and not torch.backends.mps.is_available():
+            raise T2ILabError(f"T2ILAB_DEVICE={wanted!r} but Apple MPS is not available: unset it or use cpu")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cpu_quota(root: Path = _CGROUP) -> float | None:
+    """CPUs granted by the container's cgroup (e.g. 2.0), or None when unlimited or unknown."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]  # cgroup v2: "200000 100000" or "max 100000"
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())  # cgroup v1
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_threads(root: Path = _CGROUP) -> int:
+    """Threads torch should use: the CPUs this process may run on, capped by the cgroup quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        cores = os.cpu_count() or 1
+    quota = cpu_quota(root)
+    if quota is not None:
+        cores = min(cores, max(1, math.ceil(quota)))
+    return max(1, cores)
+
+
+def set_threads() -> int:
+    """Make torch use `cpu_threads()` threads (or `$T2ILAB_THREADS`); returns the number set."""
+    n = int(os.environ.get("T2ILAB_THREADS", 0)) or cpu_threads()
+    torch.set_num_threads(n)
+    return n
