@@ -29,8 +29,9 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def manifest(path: Path = MANIFEST) -> dict[str, dict]:
+def manifest(path: Path | None = None) -> dict[str, dict]:
     """The shipped models: name -> {file, sha256, bytes, kind, dataset, command}."""
+    path = path or MANIFEST
     if not path.exists():
         return {}
     return json.loads(path.read_text())
@@ -50,8 +51,9 @@ def save(model: torch.nn.Module, path: str | Path, *, kind: str, dataset: str,
     return sha256(path)
 
 
-def register(name: str, path: Path, command: str, manifest_path: Path = MANIFEST) -> dict:
+def register(name: str, path: Path, command: str, manifest_path: Path | None = None) -> dict:
     """Add (or replace) a shipped model in the manifest, with the command that produced it."""
+    manifest_path = manifest_path or MANIFEST
     entries = manifest(manifest_path)
     meta = read_metadata(path)
     entries[name] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,

@@ -1,0 +1,38 @@
+"""A captioned sample grid of any dataset, saved as a PNG: the first look at the data."""
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .base import CaptionedImages
+
+
+def preview(dataset: CaptionedImages, path: str | Path, n: int = 16, seed: int = 0) -> Path:
+    """Save a grid of n random images of `dataset`, each with its caption, to `path` (PNG)."""
+    from ..errors import T2ILabError
+
+    if n < 1:
+        raise T2ILabError(f"n must be at least 1 image to preview, got {n}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picks = np.random.default_rng(seed).choice(len(dataset), size=min(n, len(dataset)), replace=False)
+    cols = math.ceil(math.sqrt(len(picks)))
+    rows = math.ceil(len(picks) / cols)
+    fig = Figure(figsize=(1.7 * cols, 2.0 * rows))   # Agg canvas: works in scripts and notebooks
+    FigureCanvasAgg(fig)
+    for k, i in enumerate(picks.tolist()):
+        image, text, _ = dataset[i]
+        ax = fig.add_subplot(rows, cols, k + 1)
+        img = image.permute(1, 2, 0).numpy()
+        ax.imshow(img[..., 0] if img.shape[2] == 1 else img, cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_title("\n".join(textwrap.wrap(text, 20)), fontsize=7)
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path

@@ -1,0 +1,54 @@
+"""`t2ilab doctor`: what is there and what is missing, in plain lines, each with its fix."""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+
+
+def checks() -> list[tuple[bool, bool, str]]:
+    """(ok, required, line) for each thing the course needs."""
+    out: list[tuple[bool, bool, str]] = []
+    out.append((sys.version_info >= (3, 10), True, f"Python {sys.version.split()[0]} (3.10 or newer needed)"))
+    try:
+        import torch
+
+        from .device import cpu_threads, device
+
+        dev = device()
+        name = torch.cuda.get_device_name(0) if dev.type == "cuda" else dev.type
+        out.append((True, True, f"torch {torch.__version__} on {name}, {torch.get_num_threads()} CPU threads "
+                                f"(container allows {cpu_threads()})"))
+    except Exception as e:  # doctor reports, never crashes
+        out.append((False, True, f"torch is not usable ({e}): run `make setup`"))
+    has_widgets = importlib.util.find_spec("ipywidgets") is not None
+    out.append((has_widgets, True, "ipywidgets installed" if has_widgets else "ipywidgets missing: run `make setup`"))
+    ext = importlib.util.find_spec("jupyterlab_widgets") is not None
+    out.append((ext, True, "widgets extension for JupyterLab installed" if ext
+                else "JupyterLab widgets extension missing: pip install jupyterlab_widgets (or `make setup`)"))
+    try:
+        from .data.fashion import find_fashion_dir
+
+        out.append((True, False, f"Fashion-MNIST found in {find_fashion_dir(download=False)}"))
+    except Exception as e:
+        out.append((False, False, f"Fashion-MNIST not found: {e}"))
+    from . import hub
+
+    shipped = hub.manifest()
+    bad = [n for n, e in shipped.items() if not (hub.WEIGHTS / e["file"]).exists()
+           or hub.sha256(hub.WEIGHTS / e["file"]) != e["sha256"]]
+    out.append((not bad, True, f"{len(shipped)} shipped models verified (sha256)" if not bad
+                else f"shipped weights damaged: {', '.join(bad)}: reinstall t2ilab or run `make pretrained`"))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    out.append((bool(chromium), False, f"Chromium for the browser test: {chromium}" if chromium
+                else "Chromium not found (only the browser test needs it): apt install chromium"))
+    return out
+
+
+def doctor() -> int:
+    """Print each check; exit code 1 when something required is missing."""
+    failed = False
+    for ok, required, line in checks():
+        print(f"{'ok  ' if ok else ('MISS' if required else 'note')}  {line}")
+        failed |= required and not ok
+    return 1 if failed else 0

@@ -1,0 +1,63 @@
+r"""A conditional convolutional VAE: encoder q_φ(z|x,c), decoder p_θ(x|z,c).
+
+The condition c is the prompt's attributes as concatenated one-hots; with no attributes
+(`classes=()`) it is the plain, unconditional VAE used for the comparison with the classic one.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import register
+from .blocks import down, up
+
+
+@register("vae")
+class ConditionalVAE(nn.Module):
+    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
+                 latent: int = 16, width: int = 128):
+        super().__init__()
+        self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent, width=width)
+        self.classes, self.latent, self.size, self.channels = list(classes), latent, size, channels
+        cond = sum(classes)
+        self.encoder = nn.Sequential(down(channels, (32, 64, width)), nn.Flatten())
+        self.to_stats = nn.Linear(width * 16 + cond, 2 * latent)           # -> (μ, log σ²)
+        self.from_z = nn.Sequential(nn.Linear(latent + cond, width * 16), nn.ReLU())
+        self.decoder = up(channels, size, (width, 64, 32))
+        self.width = width
+
+    def condition(self, labels: torch.Tensor | None) -> torch.Tensor:
+        """Attribute indices [B, A] -> concatenated one-hots [B, Σ classes]."""
+        if not self.classes:
+            return torch.zeros(len(labels) if labels is not None else 0, 0, device=self.to_stats.weight.device)
+        return torch.cat([nn.functional.one_hot(labels[:, i], k).float() for i, k in enumerate(self.classes)], 1)
+
+    def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q_φ(z|x,c) = N(μ, diag σ²): returns μ and log σ²."""
+        h = self.encoder(x * 2 - 1)
+        mu, logvar = self.to_stats(torch.cat([h, c], 1)).chunk(2, dim=1)
+        return mu, logvar.clamp(-12, 8)
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """p_θ(x|z,c): Bernoulli logits of every pixel."""
+        h = self.from_z(torch.cat([z, c], 1)).view(-1, self.width, 4, 4)
+        return self.decoder(h)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None, generator=None):
+        """Encode, sample z by reparameterisation, decode: (logits, μ, log σ²)."""
+        from ..losses import reparameterize
+
+        c = self.condition(labels if labels is not None else torch.zeros(len(x), 0, dtype=torch.long))
+        mu, logvar = self.encode(x, c)
+        z = reparameterize(mu, logvar, generator=generator)
+        return self.decode(z, c), mu, logvar
+
+    @torch.no_grad()
+    def generate(self, labels: torch.Tensor, z: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Images in [0,1] for attribute labels [B, A], from z ~ N(0, I) unless z is given."""
+        self.eval()
+        dev = self.to_stats.weight.device
+        if z is None:
+            z = torch.randn(len(labels), self.latent, generator=generator).to(dev)
+        return torch.sigmoid(self.decode(z.to(dev), self.condition(labels.to(dev))))

@@ -1,0 +1,113 @@
+"""The one training loop every model uses.
+
+`fit` calls a `step(i) -> {name: value}` function until a budget in seconds or steps runs out,
+with a tqdm progress bar, a loss history, an optional live view, and a divergence guard: a
+NaN or inf loss stops training with one line and puts back the last good weights.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+
+def fast() -> bool:
+    """True in the course's fast mode (`T2ILAB_FAST=1`), used by the test suite."""
+    return os.environ.get("T2ILAB_FAST", "0") not in ("", "0", "false", "no")
+
+
+def budget(seconds: float, fast_seconds: float = 2.0) -> float:
+    """A training budget: `seconds` in class, `fast_seconds` in fast mode."""
+    return min(seconds, fast_seconds) if fast() else seconds
+
+
+@dataclass
+class History:
+    """What happened during training: per-step values, the steps and the time they were logged at."""
+    steps: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    stopped: str = ""  # why training stopped early ("" when the budget ran out)
+
+    def log(self, step: int, t: float, values: dict[str, float]) -> None:
+        self.steps.append(step)
+        self.seconds.append(t)
+        for k, v in values.items():
+            self.values.setdefault(k, []).append(float(v))
+
+    def last(self, key: str, n: int = 20) -> float:
+        """Mean of the last `n` logged values of `key`."""
+        v = self.values[key][-n:]
+        return sum(v) / len(v)
+
+
+class Diverged(RuntimeError):
+    """Raised inside `fit` when a loss became NaN or inf."""
+
+
+def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Module],
+        seconds: float | None = None, steps: int | None = None,
+        schedulers: tuple = (), live: Callable[[int, History], None] | None = None,
+        live_every: float = 0.5, snapshot_every: int = 50, desc: str = "training",
+        progress: bool = True) -> History:
+    """Run `step(i)` until `seconds` or `steps` runs out (whichever comes first).
+
+    `modules` are snapshotted every `snapshot_every` steps so that divergence can be undone;
+    `schedulers` step once per step (learning-rate decay); `live(i, history)` is called at most
+    every `live_every` seconds (a notebook view) and once at the end.
+    """
+    if seconds is None and steps is None:
+        raise ValueError("give a budget: seconds= or steps=")
+    history = History()
+    good = [copy.deepcopy(m.state_dict()) for m in modules]
+    bar = tqdm(total=steps if steps else round(seconds, 1), desc=desc, disable=not progress,
+               unit="step" if steps else "s", leave=False)
+    start = last_live = time.perf_counter()
+    i = 0
+    try:
+        while True:
+            elapsed = time.perf_counter() - start
+            if (steps is not None and i >= steps) or (seconds is not None and elapsed >= seconds):
+                break
+            values = step(i)
+            bad = [k for k, v in values.items() if not math.isfinite(float(v))]
+            if bad:
+                for m, s in zip(modules, good):
+                    m.load_state_dict(s)
+                history.stopped = (f"stopped at step {i}: {', '.join(bad)} became {values[bad[0]]} "
+                                   f"(diverged); kept the weights of step {i - i % snapshot_every}. "
+                                   "Try a smaller learning rate.")
+                break
+            for s in schedulers:
+                s.step()
+            i += 1
+            history.log(i, time.perf_counter() - start, values)
+            if i % snapshot_every == 0:
+                good = [copy.deepcopy(m.state_dict()) for m in modules]
+            now = time.perf_counter()
+            if progress:
+                if steps:
+                    bar.update(1)
+                else:
+                    bar.n = round(min(now - start, seconds), 1)
+                if i % 10 == 0:
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
+                    bar.refresh()
+            if live is not None and now - last_live >= live_every:
+                live(i, history)
+                last_live = now
+    except KeyboardInterrupt:
+        history.stopped = f"interrupted at step {i}; the weights trained so far are kept"
+    finally:
+        bar.close()
+    if live is not None:
+        live(i, history)
+    if history.stopped:
+        print(history.stopped)
+    return history

@@ -1,0 +1,46 @@
+"""Learning-rate decay and batch-size schedules, the source articles' two named optimisations.
+
+Budgets here are often wall-clock seconds, so schedules follow the fraction of the budget used
+(steps done / steps, or seconds spent / seconds) rather than a step count fixed in advance.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+class Progress:
+    """Fraction of a training budget used so far, in [0, 1]."""
+
+    def __init__(self, seconds: float | None = None, steps: int | None = None):
+        self.seconds, self.steps, self.start, self.done = seconds, steps, time.perf_counter(), 0
+
+    def __call__(self) -> float:
+        if self.steps:
+            return min(1.0, self.done / self.steps)
+        return min(1.0, (time.perf_counter() - self.start) / self.seconds)
+
+
+class ExponentialDecay:
+    r"""Learning-rate decay: $\eta(f) = \eta_0 \cdot r^{f}$ for budget fraction $f$ (r = final/initial)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, progress: Progress, final: float = 0.1):
+        self.opt, self.progress, self.final = optimizer, progress, final
+        self.base = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self) -> None:
+        self.progress.done += 1
+        f = self.progress()
+        for g, lr in zip(self.opt.param_groups, self.base):
+            g["lr"] = lr * self.final ** f
+
+
+def batch_size(progress: float, start: int = 64, end: int = 256) -> int:
+    """Batch-size schedule: grow from `start` to `end` geometrically as the budget is used.
+
+    Small early batches take many cheap, noisy steps; larger late batches average the noise
+    away, much like decaying the learning rate (Smith et al. 2018, "Don't decay the learning rate,
+    increase the batch size").
+    """
+    return int(round(start * (end / start) ** progress))

@@ -1,0 +1,45 @@
+import torch
+import pytest
+
+from t2ilab.device import cpu_quota, cpu_threads, device
+from t2ilab.errors import T2ILabError
+
+
+def test_cgroup_v2_quota_limits_threads(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # 1.5 CPUs
+    assert cpu_quota(tmp_path) == 1.5
+    assert cpu_threads(tmp_path) == 2  # rounded up, never more than the CPUs we may run on
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    assert cpu_threads(tmp_path) == 1
+
+
+def test_cgroup_v1_and_unlimited(tmp_path):
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000")
+    assert cpu_quota(tmp_path) == 1.0 and cpu_threads(tmp_path) == 1
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1")
+    assert cpu_quota(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("max 100000")
+    assert cpu_quota(tmp_path) is None
+
+
+def test_torch_threads_follow_quota():
+    import t2ilab  # noqa: F401  (sets threads on import)
+
+    assert torch.get_num_threads() == cpu_threads()
+
+
+def test_device_override(monkeypatch):
+    monkeypatch.setenv("T2ILAB_DEVICE", "cpu")
+    assert device() == torch.device("cpu")
+    monkeypatch.setenv("T2ILAB_DEVICE", "banana")
+    with pytest.raises(T2ILabError, match="not a device"):
+        device()
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("T2ILAB_DEVICE", "cuda")
+        with pytest.raises(T2ILabError, match="no CUDA"):
+            device()
+    monkeypatch.delenv("T2ILAB_DEVICE")
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert device().type == expected
