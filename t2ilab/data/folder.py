@@ -63,6 +63,8 @@ def _read_captions(csv_path: Path, files: list[str]) -> list[str]:
 def image_folder(root: str | Path, size: int = 32, seed: int = 0) -> CaptionedImages:
     """Every image under root/CLASS/ as size x size RGB, labelled by its folder name."""
     root = Path(root).expanduser()
+    if isinstance(size, bool) or not isinstance(size, int) or size < 4:
+        raise T2ILabError(f"size must be a whole number of pixels, at least 4, got {size!r}: try size=32")
     if not root.is_dir():
         raise T2ILabError(f"image folder {root} does not exist: give a folder laid out as root/CLASS/*.png")
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))

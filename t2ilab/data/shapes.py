@@ -22,7 +22,7 @@ COLORS = np.array([          # RGB per color in schema order, far apart from eac
     [0.15, 0.35, 1.00],      # blue
     [0.65, 0.15, 0.90],      # purple
 ], dtype=np.float32)
-RADIUS = np.array([4.0, 7.0], dtype=np.float32)                  # small, big (pixels)
+RADIUS = np.array([5.0, 7.5], dtype=np.float32)                  # small, big (pixels)
 CENTER = np.array([[9, 16], [23, 16], [16, 9], [16, 23], [16, 16]], dtype=np.float32)  # (x, y)
 JITTER = 1.0                 # +- pixels of position jitter
 SIZE_JITTER = 0.1            # +- fraction of radius

@@ -27,4 +27,4 @@ def build(kind: str, config: dict) -> torch.nn.Module:
 
 
 def _import_all() -> None:
-    from . import judge, vae  # noqa: F401  (registration side effects)
+    from . import gan, judge, vae  # noqa: F401  (registration side effects)

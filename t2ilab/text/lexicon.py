@@ -130,6 +130,11 @@ STOP_WORDS: list[str] = [
     "图", "图片", "图像", "照片", "画面", "吧", "呢", "啊", "一下",
 ]
 
+# Counts: an image shows one thing, so "two circles" is an error that points to n= / -n instead.
+COUNT_WORDS: list[str] = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                          "several", "many", "multiple", "few", "两", "两个", "三个", "几个", "多个",
+                          "许多", "很多", "一些"]
+
 # Plural of each attribute name, for messages ("the prompt asks for two colors").
 ATTRIBUTE_PLURALS: dict[str, str] = {
     "shape": "shapes", "color": "colors", "size": "sizes", "position": "positions",

@@ -24,9 +24,9 @@ def is_chinese(token: str) -> bool:
 @functools.lru_cache(maxsize=1)
 def chinese_words() -> frozenset[str]:
     """Every Chinese word of the lexicon (all datasets, stop words too): the segmentation dictionary."""
-    from .lexicon import NEUTRAL, STOP_WORDS, SYNONYMS
+    from .lexicon import COUNT_WORDS, NEUTRAL, STOP_WORDS, SYNONYMS
 
-    words = set(STOP_WORDS)
+    words = {*STOP_WORDS, *COUNT_WORDS}
     for name, attrs in SYNONYMS.items():
         words.update(NEUTRAL[name])
         for values in attrs.values():

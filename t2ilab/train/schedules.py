@@ -25,14 +25,17 @@ class Progress:
 class ExponentialDecay:
     r"""Learning-rate decay: $\eta(f) = \eta_0 \cdot r^{f}$ for budget fraction $f$ (r = final/initial)."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, progress: Progress, final: float = 0.1):
-        self.opt, self.progress, self.final = optimizer, progress, final
-        self.base = [g["lr"] for g in optimizer.param_groups]
+    def __init__(self, optimizers: torch.optim.Optimizer | list[torch.optim.Optimizer], progress: Progress,
+                 final: float = 0.1):
+        opts = optimizers if isinstance(optimizers, list) else [optimizers]
+        self.groups = [g for o in opts for g in o.param_groups]
+        self.progress, self.final = progress, final
+        self.base = [g["lr"] for g in self.groups]
 
     def step(self) -> None:
         self.progress.done += 1
         f = self.progress()
-        for g, lr in zip(self.opt.param_groups, self.base):
+        for g, lr in zip(self.groups, self.base):
             g["lr"] = lr * self.final ** f
 
 

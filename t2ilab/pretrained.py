@@ -1,0 +1,48 @@
+"""`make pretrained`: train the shipped models and record each in the manifest with its command.
+
+    python -m t2ilab.pretrained                 # everything
+    python -m t2ilab.pretrained shapes-vae      # one model
+
+Judges come first: the generators are evaluated with them.
+"""
+from __future__ import annotations
+
+import sys
+
+from . import hub
+from .train.run import train
+
+# name -> (kind, dataset, seconds, extra options). Budgets are CPU seconds on a 2-core machine.
+SHIPPED: dict[str, tuple[str, str, float, dict]] = {
+    "shapes-judge": ("judge", "shapes", 30, {}),
+    "scenes-judge": ("judge", "scenes", 30, {}),
+    "fashion-judge": ("judge", "fashion", 30, {}),
+    "shapes-vae": ("vae", "shapes", 120, {}),
+    "scenes-vae": ("vae", "scenes", 90, {}),
+    "fashion-vae": ("vae", "fashion", 90, {}),
+    "shapes-gan": ("gan", "shapes", 120, {}),
+    "fashion-gan": ("gan", "fashion", 120, {}),
+}
+
+
+def make(name: str, seed: int = 0) -> dict:
+    """Train one shipped model from scratch and register it; returns its manifest entry."""
+    kind, dataset, seconds, options = SHIPPED[name]
+    command = f"python -m t2ilab.pretrained {name}  # train('{kind}', '{dataset}', seconds={seconds}, seed={seed}, **{options})"
+    model, history = train(kind, dataset, seconds=seconds, seed=seed, **options)
+    path = hub.WEIGHTS / f"{name}.safetensors"
+    hub.save(model.cpu(), path, kind=kind, dataset=dataset, extra={"command": command})
+    return hub.register(name, path, command)
+
+
+def main(names: list[str]) -> None:
+    unknown = [n for n in names if n not in SHIPPED]
+    if unknown:
+        sys.exit(f"unknown shipped model {unknown[0]!r}: choose from {', '.join(SHIPPED)}")
+    for name in names or list(SHIPPED):
+        entry = make(name)
+        print(f"{name}: {entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]}…")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,84 @@
+"""Train a conditional GAN: k discriminator steps per generator step, from logits.
+
+The loss variants are the lesson's: "saturating" (the minimax equation as written),
+"nonsaturating" (−log D(G(z)), the usual fix) and "hinge". With `auxiliary=True` both players
+also minimise an attribute cross-entropy (AC-GAN), which is what makes prompts come out right.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..data import load
+from ..device import device as default_device
+from ..errors import T2ILabError
+from ..losses import (auxiliary_classifier_loss, discriminator_loss, generator_loss_nonsaturating,
+                      generator_loss_saturating, hinge_discriminator_loss, hinge_generator_loss)
+from ..models.gan import ConditionalGAN
+from .batches import Batches
+from .loop import History, fit
+from .schedules import ExponentialDecay, Progress, batch_size
+
+LOSSES = {
+    "nonsaturating": (discriminator_loss, generator_loss_nonsaturating),
+    "saturating": (discriminator_loss, generator_loss_saturating),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+}
+
+
+def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
+              loss: str = "nonsaturating", lr_g: float = 1e-3, lr_d: float = 1e-3, batch: int = 64,
+              batch_end: int | None = 256, k: int = 1, latent: int = 32, auxiliary: bool = True,
+              projection: bool = False, spectral: bool = False, aux_weight: float = 1.0,
+              lr_final: float = 0.1, n: int = 50000, live=None, progress: bool = True,
+              device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
+    """A conditional DCGAN on `dataset`. `batch_end` grows the batch over the budget (None: fixed)."""
+    if loss not in LOSSES:
+        raise T2ILabError(f"unknown GAN loss {loss!r}: choose {', '.join(LOSSES)}")
+    if k < 1:
+        raise T2ILabError(f"k={k}: the discriminator needs at least 1 step per generator step")
+    torch.manual_seed(seed)
+    dev = device or default_device()
+    data = data if data is not None else load(dataset, split="train", n=None if dataset == "fashion" else n, seed=seed)
+    c, s = data.images.shape[1], data.images.shape[2]
+    gan = ConditionalGAN(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values()), latent=latent,
+                         projection=projection, auxiliary=auxiliary, spectral=spectral).to(dev)
+    G, D = gan.generator, gan.discriminator
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    budget = Progress(seconds=None if steps else seconds, steps=steps)
+    draw = Batches(data.images * 2 - 1, data.labels, dev, seed)  # the GAN works in [-1, 1]
+    d_loss_fn, g_loss_fn = LOSSES[loss]
+
+    def step(i: int) -> dict[str, float]:
+        b = batch_size(budget(), batch, batch_end) if batch_end else batch
+        G.train(); D.train()
+        for _ in range(k):  # k discriminator steps: max_D V(D, G)
+            x, y = draw(b)
+            with torch.no_grad():
+                fake = G(torch.randn(b, latent, device=dev), y)
+            real_logit, real_cls = D(x, y)
+            fake_logit, _ = D(fake, y)
+            d_loss = d_loss_fn(real_logit, fake_logit)
+            if auxiliary:
+                d_loss = d_loss + aux_weight * auxiliary_classifier_loss(real_cls, y)
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+        fake = G(torch.randn(b, latent, device=dev), y)  # one generator step: min_G
+        fake_logit, fake_cls = D(fake, y)
+        g_loss = g_loss_fn(fake_logit)
+        if auxiliary:
+            g_loss = g_loss + aux_weight * auxiliary_classifier_loss(fake_cls, y)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                "d_real": torch.sigmoid(real_logit).mean().item(), "d_fake": torch.sigmoid(fake_logit).mean().item(),
+                "batch": b}
+
+    history = fit(step, modules=[gan], seconds=None if steps else seconds, steps=steps,
+                  schedulers=(ExponentialDecay([opt_g, opt_d], budget, lr_final),),
+                  live=live, desc=f"gan {dataset}", progress=progress)
+    gan.eval()
+    gan.dataset = dataset
+    return gan, history
