@@ -89,7 +89,7 @@ def test_saturating_gradient_vanishes_when_d_rejects_fakes():
     ns_grad = confident.grad.clone()
     # d/dl log(1 - sigmoid(l)) = -sigmoid(l); d/dl -log sigmoid(l) = -(1 - sigmoid(l))
     assert torch.allclose(sat_grad, torch.full((n,), -sig(-10.0) / n), atol=1e-9)
-    assert sat_grad.abs().max().item() < 1e-5
+    assert sat_grad.abs().max().item() < 1e-4 / n
     assert torch.allclose(ns_grad, torch.full((n,), -(1 - sig(-10.0)) / n), atol=1e-7)
     assert ns_grad.abs().min().item() > 0.99 / n
     # At D(G(z)) = 1/2 both push the logits up equally.

@@ -37,7 +37,10 @@ def test_kl_matches_monte_carlo():
     p = torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64))
     mc = (q.log_prob(z) - p.log_prob(z)).sum(dim=1).mean().item()  # E_q[log q(z) - log p(z)]
     closed = gaussian_kl(mu.unsqueeze(0), logvar.unsqueeze(0)).item()
-    assert closed == pytest.approx(1.3219, abs=1e-3)  # 0.5*(0.5+0.25-1+log2) + 0.5*(2+1-1-log2) + 0.5*(0.2-1+log5)
+    # sum_j (sigma^2 + mu^2 - 1 - log sigma^2) / 2
+    by_hand = 0.5 * (0.5 + 0.25 - 1 + math.log(2)) + 0.5 * (2 + 1 - 1 - math.log(2)) + 0.5 * (0.2 - 1 + math.log(5))
+    assert by_hand == pytest.approx(1.27972, abs=1e-5)
+    assert closed == pytest.approx(by_hand, abs=1e-9)
     assert mc == pytest.approx(closed, abs=0.02)
 
 

@@ -22,10 +22,10 @@ COLORS = np.array([          # RGB per color in schema order, far apart from eac
     [0.15, 0.35, 1.00],      # blue
     [0.65, 0.15, 0.90],      # purple
 ], dtype=np.float32)
-RADIUS = np.array([5.0, 7.5], dtype=np.float32)                  # small, big (pixels)
+RADIUS = np.array([4.5, 7.5], dtype=np.float32)                  # small, big (pixels)
 CENTER = np.array([[9, 16], [23, 16], [16, 9], [16, 23], [16, 16]], dtype=np.float32)  # (x, y)
 JITTER = 1.0                 # +- pixels of position jitter
-SIZE_JITTER = 0.1            # +- fraction of radius
+SIZE_JITTER = 0.08           # +- fraction of radius
 
 # Words a caption may use for each value; every one of them names that value and no other.
 SYNONYMS: dict[str, dict[str, list[str]]] = {
@@ -60,13 +60,15 @@ def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     dx = grid[None, None, :] - c[:, 0, None, None]               # [N,1,32]
     dy = grid[None, :, None] - c[:, 1, None, None]               # [N,32,1]
     r = r[:, None, None]
-    masks = np.stack([
-        dx * dx + dy * dy <= r * r,                               # circle
-        np.maximum(np.abs(dx), np.abs(dy)) <= 0.85 * r,           # square
-        (dy <= 0.75 * r) & (np.abs(dx) <= (dy + 1.05 * r) * (1.1 / 1.8)),  # triangle, apex up
-        np.abs(dx) + np.abs(dy) <= 1.1 * r,                       # diamond
+    ax, ay = np.abs(dx), np.abs(dy)
+    h, w = 1.8 * r, 1.1 * r                                       # triangle height, half base
+    inside = np.stack([                                           # signed distance to the edge
+        r - np.sqrt(dx * dx + dy * dy),                           # circle
+        0.85 * r - np.maximum(ax, ay),                            # square
+        np.minimum(0.75 * r - dy, ((dy + 1.05 * r) * w - ax * h) / np.sqrt(w * w + h * h)),  # triangle
+        (1.1 * r - ax - ay) * 0.7071,                             # diamond
     ])                                                            # [4,N,32,32]
-    mask = masks[shape, np.arange(n)].astype(np.float32)          # [N,32,32]
+    mask = np.clip(inside[shape, np.arange(n)] + 0.5, 0, 1)       # pixel coverage, anti-aliased
     return mask[:, None] * COLORS[color][:, :, None, None]
 
 
