@@ -24,6 +24,14 @@ def test_knn_radii_and_membership_by_hand():
     assert inside.tolist() == [False, True, True, False]
 
 
+def test_duplicates_are_exactly_zero_apart():
+    points = 10.0 * _randn(50, 16, seed=5)
+    with_copy = torch.cat([points, points[:1]])  # point 0 twice
+    radii = knn_radii(with_copy, k=1)
+    assert radii[0].item() == 0.0 and radii[50].item() == 0.0  # nearest other point: its exact copy
+    assert in_manifold(points[:1], points[:1].expand(4, 16), torch.zeros(4)).item()  # a radius-0 ball holds its centre
+
+
 def test_identical_sets():
     f = _randn(300, 8, seed=0)
     assert precision_recall(f, f.clone(), k=3) == (1.0, 1.0)

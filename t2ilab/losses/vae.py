@@ -67,7 +67,7 @@ def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None
     mu = _batch("mu", mu)
     logvar = _batch("logvar", logvar)
     _same_shape("mu", mu, "logvar", logvar)
-    sigma = torch.exp(logvar)  # sigma = exp(log sigma^2 / 2)
+    sigma = torch.exp(0.5 * logvar)  # sigma = exp(log sigma^2 / 2)
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)  # eps ~ N(0, I)
     return mu + sigma * eps  # z = mu + sigma (.) eps
 
