@@ -32,7 +32,7 @@ system:
 
 lab: setup
 	$(BIN)/t2ilab workspace --to workspace
-	$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) workspace/00_tour.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.root_dir=workspace
 
 test: setup
 	T2ILAB_FAST=1 $(BIN)/python -m pytest tests/ --nbval-lax lessons/ -q

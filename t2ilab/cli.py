@@ -49,6 +49,20 @@ def _evaluate(a: argparse.Namespace) -> None:
             print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
 
 
+def _workspace(a: argparse.Namespace) -> None:
+    from .course.workspace import workspace
+
+    for name, what in workspace(a.to).items():
+        print(f"{name}: {what}")
+
+
+def _release(a: argparse.Namespace) -> None:
+    from .course.release import release
+
+    for path in release(a.to):
+        print(path)
+
+
 def _doctor(a: argparse.Namespace) -> None:
     from .doctor import doctor
 
@@ -94,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=_evaluate)
+
+    s = sub.add_parser("workspace", help="student copies of the lessons; never overwrites an edited notebook")
+    s.add_argument("--to", default="workspace")
+    s.set_defaults(func=_workspace)
+
+    s = sub.add_parser("release", help="student versions of the lessons (solutions and hidden tests removed)")
+    s.add_argument("--to", default="release")
+    s.set_defaults(func=_release)
 
     s = sub.add_parser("doctor", help="check the installation in plain lines")
     s.set_defaults(func=_doctor)

@@ -14,9 +14,9 @@ from .train.run import train
 
 # name -> (kind, dataset, seconds, extra options). Budgets are CPU seconds on a 2-core machine.
 SHIPPED: dict[str, tuple[str, str, float, dict]] = {
-    "shapes-judge": ("judge", "shapes", 30, {}),
-    "scenes-judge": ("judge", "scenes", 30, {}),
-    "fashion-judge": ("judge", "fashion", 30, {}),
+    "shapes-judge": ("judge", "shapes", 25, {}),
+    "scenes-judge": ("judge", "scenes", 25, {}),
+    "fashion-judge": ("judge", "fashion", 28, {}),
     "shapes-vae": ("vae", "shapes", 120, {}),
     "scenes-vae": ("vae", "scenes", 90, {}),
     "fashion-vae": ("vae", "fashion", 90, {}),

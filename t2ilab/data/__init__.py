@@ -12,11 +12,11 @@ from .fashion import fashion
 from .folder import image_folder
 from .preview import preview
 from .scenes import scenes
-from .schema import HELDOUT, SCHEMAS, describe, schema
+from .schema import HELDOUT, SCHEMAS, describe
 from .shapes import shapes
 
 __all__ = ["load", "shapes", "scenes", "fashion", "image_folder", "preview", "CaptionedImages",
-           "SCHEMAS", "HELDOUT", "describe", "schema"]
+           "SCHEMAS", "HELDOUT", "describe"]
 BUILTIN = ("shapes", "scenes", "fashion")
 
 

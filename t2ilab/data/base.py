@@ -26,9 +26,9 @@ class LazyCaptions(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        i = int(i)
-        if i < 0:
-            i += len(self)
+        i = int(i) + (len(self) if int(i) < 0 else 0)
+        if not 0 <= i < len(self):
+            raise IndexError(f"caption index out of range for {len(self)} captions")
         attrs = {a: vals[k] for (a, vals), k in zip(self.schema.items(), self.labels[i].tolist())}
         return self.fn(attrs, np.random.default_rng([self.seed, i]))
 

@@ -6,14 +6,15 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from .base import CaptionedImages
 
 
 def preview(dataset: CaptionedImages, path: str | Path, n: int = 16, seed: int = 0) -> Path:
     """Save a grid of n random images of `dataset`, each with its caption, to `path` (PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg   # imported here: `import t2ilab.data` stays light
+    from matplotlib.figure import Figure
+
     from ..errors import T2ILabError
 
     if n < 1:

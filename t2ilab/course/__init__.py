@@ -1,0 +1,1 @@
+"""Lesson tooling: executing notebooks, student versions, the student workspace, self-checks."""
