@@ -52,7 +52,7 @@ def _complete(folder: Path) -> bool:
     return all(_idx_file(folder, f) for pair in FILES.values() for f in pair)
 
 
-def find_fashion_dir() -> Path:
+def find_fashion_dir(download: bool = True) -> Path:
     """The folder holding the four Fashion-MNIST IDX files; downloads them only if none is found."""
     candidates = []
     if os.environ.get("T2ILAB_DATA"):
@@ -62,6 +62,8 @@ def find_fashion_dir() -> Path:
     for folder in candidates + [c / "FashionMNIST" / "raw" for c in candidates]:
         if _complete(folder):
             return folder
+    if not download:
+        raise T2ILabError(f"Fashion-MNIST not found (looked in {', '.join(map(str, candidates))}): {HOW_TO_GET}")
     try:                                     # last resort: torchvision's download, needs internet
         from torchvision.datasets import FashionMNIST
 

@@ -50,7 +50,7 @@ SYNONYMS: dict[str, dict[str, dict[str, list[str]]]] = {
     },
     "scenes": {
         "sky": {
-            "blue": ["blue", "blue sky", "clear sky", "day", "daytime", "sunny", "sunny day",
+            "blue": ["blue", "blue sky", "clear sky", "clear blue sky", "day", "daytime", "sunny", "sunny day",
                      "蓝天", "蓝色", "蓝", "晴天", "白天", "蓝色天空"],
             "sunset": ["sunset", "dusk", "evening", "twilight", "sundown", "setting sun",
                        "orange sky", "sunset sky",
@@ -60,12 +60,12 @@ SYNONYMS: dict[str, dict[str, dict[str, list[str]]]] = {
                       "夜晚", "夜空", "晚上", "黑夜", "夜", "星空", "月亮", "深夜"],
         },
         "ground": {
-            "grass": ["grass", "grassy", "grassland", "meadow", "field", "prairie", "lawn",
+            "grass": ["grass", "grassy", "grassland", "meadow", "grassy field", "prairie", "lawn",
                       "pasture", "savanna", "savannah", "green grass", "green field", "green meadow",
                       "草原", "大草原", "草地", "草坪", "草", "牧场"],
-            "sand": ["sand", "sandy", "beach", "desert", "dune", "golden sand", "yellow sand",
+            "sand": ["sand", "sandy", "beach", "desert", "dune", "dunes", "sand dunes", "sandy plain", "golden sand", "yellow sand",
                      "沙滩", "沙漠", "沙地", "沙子", "沙", "海滩"],
-            "snow": ["snow", "snowy", "snowfield", "snow field", "white snow", "snowland",
+            "snow": ["snow", "snowy", "snowfield", "snow field", "snow-covered", "snow covered", "snowy field", "white snow", "snowland",
                      "雪地", "雪", "雪原", "积雪"],
         },
         "object": {
@@ -109,7 +109,7 @@ NEUTRAL: dict[str, list[str]] = {
                "sized", "size", "position", "corner", "图形", "形状", "颜色", "东西"],
     # scenes draw every object at one size, and have no vertical position: these words are fine
     "scenes": ["sky", "ground", "land", "scene", "scenery", "landscape", "view", "background",
-               "object", "big", "large", "small", "little", "tiny", "huge", "tall", "above", "below",
+               "object", "field", "plain", "big", "large", "small", "little", "tiny", "huge", "tall", "above", "below",
                "beneath", "天空", "天", "地面", "风景", "景色", "背景", "大", "小", "高",
                "上面", "上方", "下面", "下方"],
     "fashion": ["clothing", "clothes", "garment", "item", "piece", "pair", "outfit", "wear",
@@ -123,7 +123,7 @@ STOP_WORDS: list[str] = [
     "are", "be", "there", "there's", "it", "its", "it's", "that", "which", "has", "have", "having",
     "some", "one", "please", "draw", "paint", "picture", "image", "photo", "make", "show",
     "generate", "create", "render", "give", "let's", "sitting", "standing", "placed", "located",
-    "side", "very", "really", "just", "thing", "something", "kind", "sort", "stands",
+    "side", "very", "really", "near", "over", "covered", "just", "thing", "something", "kind", "sort", "stands",
     "我", "我想", "想", "想要", "我想要", "要", "我要", "请", "画", "帮我", "给我", "生成",
     "一个", "一棵", "一只", "一座", "一间", "一张", "一幅", "一", "个", "棵", "只", "座", "间",
     "张", "幅", "的", "地", "得", "有", "在", "和", "与", "是", "里", "中", "上", "下", "着", "了",
