@@ -15,7 +15,7 @@ def down(channels: int, widths: tuple[int, ...] = (32, 64, 128), norm: bool = Tr
     return nn.Sequential(*layers)
 
 
-def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32)) -> nn.Sequential:
+def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32), norm: bool = True) -> nn.Sequential:
     """Three stride-2 transposed convolutions: (widths[0], 4, 4) -> (channels, size, size) logits."""
     if size not in (28, 32):
         raise ValueError(f"image size must be 28 or 32, not {size}")
@@ -25,5 +25,6 @@ def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32)) -> nn.
         w_out = widths[i + 1] if i + 1 < len(widths) else channels
         layers += [nn.ConvTranspose2d(w_in, w_out, k, stride=2, padding=1)]
         if i + 1 < len(widths):
-            layers += [nn.BatchNorm2d(w_out), nn.ReLU()]
+            layers += [nn.BatchNorm2d(w_out)] if norm else []
+            layers += [nn.ReLU()]
     return nn.Sequential(*layers)

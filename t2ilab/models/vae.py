@@ -15,16 +15,16 @@ from .blocks import down, up
 @register("vae")
 class ConditionalVAE(nn.Module):
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
-                 latent: int = 16, width: int = 128):
+                 latent: int = 16, widths: tuple[int, int, int] = (32, 64, 128), norm: bool = False):
         super().__init__()
-        self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent, width=width)
+        self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
+                           widths=list(widths), norm=norm)
         self.classes, self.latent, self.size, self.channels = list(classes), latent, size, channels
-        cond = sum(classes)
-        self.encoder = nn.Sequential(down(channels, (32, 64, width)), nn.Flatten())
-        self.to_stats = nn.Linear(width * 16 + cond, 2 * latent)           # -> (μ, log σ²)
-        self.from_z = nn.Sequential(nn.Linear(latent + cond, width * 16), nn.ReLU())
-        self.decoder = up(channels, size, (width, 64, 32))
-        self.width = width
+        cond, self.width = sum(classes), widths[-1]
+        self.encoder = nn.Sequential(down(channels, tuple(widths), norm=norm), nn.Flatten())
+        self.to_stats = nn.Linear(self.width * 16 + cond, 2 * latent)           # -> (μ, log σ²)
+        self.from_z = nn.Sequential(nn.Linear(latent + cond, self.width * 16), nn.ReLU())
+        self.decoder = up(channels, size, tuple(reversed(widths)), norm=norm)
 
     def condition(self, labels: torch.Tensor | None) -> torch.Tensor:
         """Attribute indices [B, A] -> concatenated one-hots [B, Σ classes]."""

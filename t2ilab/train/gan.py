@@ -78,7 +78,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
 
     history = fit(step, modules=[gan], seconds=None if steps else seconds, steps=steps,
                   schedulers=(ExponentialDecay([opt_g, opt_d], budget, lr_final),),
-                  live=live, desc=f"gan {dataset}", progress=progress)
+                  live=(lambda i, h: live(i, h, gan)) if live else None, desc=f"gan {dataset}", progress=progress)
     gan.eval()
     gan.dataset = dataset
     return gan, history

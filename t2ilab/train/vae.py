@@ -14,6 +14,7 @@ from .schedules import ExponentialDecay, Progress
 
 def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
               beta: float = 1.0, latent: int = 16, lr: float = 2e-3, batch: int = 128,
+              widths: tuple[int, int, int] = (32, 64, 128),
               warmup: int = 200, conditional: bool = True, n: int = 50000, lr_final: float = 0.1,
               live=None, progress: bool = True, device: torch.device | None = None,
               data=None) -> tuple[ConditionalVAE, History]:
@@ -23,7 +24,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     data = data if data is not None else load(dataset, split="train", n=None if dataset == "fashion" else n, seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     classes = tuple(len(v) for v in data.schema.values()) if conditional else ()
-    model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent).to(dev)
+    model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent, widths=widths).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     budget = Progress(seconds=None if steps else seconds, steps=steps)
     draw = Batches(data.images, data.labels, dev, seed)
@@ -42,7 +43,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                 "beta": b, "active_units": active}
 
     history = fit(step, modules=[model], seconds=None if steps else seconds, steps=steps,
-                  schedulers=(ExponentialDecay(opt, budget, lr_final),), live=live,
+                  schedulers=(ExponentialDecay(opt, budget, lr_final),), live=(lambda i, h: live(i, h, model)) if live else None,
                   desc=f"vae {dataset}", progress=progress)
     model.eval()
     model.dataset = dataset
