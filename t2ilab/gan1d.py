@@ -153,30 +153,32 @@ def snapshot(G: nn.Module, D: nn.Module, grid: Tensor, step: int, n: int = 2000,
 
 def train_1d(steps: int = 1500, loss: str = "nonsaturating", lr: float = 1e-3, k: int = 1, seed: int = 0,
              data: str = "gaussian", batch: int = 128, latent: int = 4, hidden: int = 32,
-             optimizer: str = "adam", snapshots: int = 6, lr_d: float | None = None) -> Toy1D:
+             optimizer: str = "adam", snapshots: int = 6, lr_d: float | None = None, d_warmup: int = 0) -> Toy1D:
     """Train a 1-D GAN for `steps` generator steps, with `k` discriminator steps before each.
 
     `loss`: the generator's loss, "nonsaturating" or "saturating"; `lr` both players' learning
-    rate (`lr_d` overrides D's); `optimizer` "adam" (betas 0.5, 0.999, as in DCGAN) or "sgd".
+    rate (`lr_d` overrides D's); `optimizer` "adam" (betas 0.5, 0.999, as in DCGAN) or "sgd"
+    (momentum 0.9); `d_warmup` discriminator steps against the untrained G before the game
+    starts (D gets a head start and is confident, as early in a real GAN's training).
     Records `snapshots` evenly spaced snapshots (step 0 included) and, every step, d_loss,
     g_loss, g_grad (norm of G's gradient), mean and std of G's batch, d_real and d_fake.
     """
     if loss not in GENERATOR_LOSSES:
         raise T2ILabError(f"unknown generator loss {loss!r}: choose {', '.join(GENERATOR_LOSSES)}")
-    if k < 1 or steps < 1:
-        raise T2ILabError(f"steps={steps}, k={k}: both must be at least 1")
+    if k < 1 or steps < 1 or d_warmup < 0:
+        raise T2ILabError(f"steps={steps}, k={k}, d_warmup={d_warmup}: steps and k must be at least 1, d_warmup >= 0")
     if optimizer not in ("adam", "sgd"):
         raise T2ILabError(f"unknown optimizer {optimizer!r}: choose adam or sgd")
     _components(data)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # networks this small run fastest on one thread
     try:
-        return _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d)
+        return _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d, d_warmup)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d) -> Toy1D:
+def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d, d_warmup) -> Toy1D:
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     G, D = Generator1D(latent, hidden), Discriminator1D(hidden)
@@ -190,6 +192,8 @@ def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, sna
     mean, std = data_stats(data)
     grid = torch.linspace(min(mean - 4 * std, -1.0), max(mean + 4 * std, 1.0), 200)
     toy = Toy1D(G, D, data, loss, grid)
+    for _ in range(d_warmup):  # D's head start against the untrained G
+        discriminator_step(G, D, opt_d, sample_data(batch, data, gen), torch.randn(batch, latent, generator=gen))
     marks = {round(i * steps / max(snapshots - 1, 1)) for i in range(snapshots)} if snapshots > 0 else set()
     for i in range(steps + 1):
         if i in marks:
@@ -197,11 +201,12 @@ def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, sna
         if i == steps:
             break
         for _ in range(k):  # k steps of max_D
-            d_loss = discriminator_step(G, D, opt_d, sample_data(batch, data, gen), torch.randn(batch, latent, generator=gen))
+            real = sample_data(batch, data, gen)
+            d_loss = discriminator_step(G, D, opt_d, real, torch.randn(batch, latent, generator=gen))
         z = torch.randn(batch, latent, generator=gen)
         with torch.no_grad():
             fake = G(z)
-            d_real = torch.sigmoid(D(sample_data(batch, data, gen))).mean().item()
+            d_real = torch.sigmoid(D(real)).mean().item()
             d_fake = torch.sigmoid(D(fake)).mean().item()
         g_loss, g_grad = generator_step(G, D, opt_g, z, loss)  # one step of min_G
         for key, value in (("d_loss", d_loss), ("g_loss", g_loss), ("g_grad", g_grad), ("mean", fake.mean().item()),

@@ -1,0 +1,91 @@
+"""Models: shapes, ranges, conditioning, seeds, and that weights round-trip through the hub."""
+import pytest
+import torch
+
+from t2ilab import hub
+from t2ilab.models import build
+from t2ilab.models.gan import ConditionalGAN
+from t2ilab.models.judge import Judge
+from t2ilab.models.vae import ConditionalVAE
+
+
+def labels(n, classes, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randint(k, (n,), generator=g) for k in classes], 1)
+
+
+@pytest.mark.parametrize("channels, size, classes", [(3, 32, (4, 6, 2, 5)), (1, 28, (10,)), (1, 28, ())])
+def test_vae_shapes_and_generation(channels, size, classes):
+    torch.manual_seed(0)
+    vae = ConditionalVAE(channels=channels, size=size, classes=classes, latent=8)
+    x = torch.rand(5, channels, size, size)
+    y = labels(5, classes) if classes else None
+    logits, mu, logvar = vae(x, y)
+    assert logits.shape == x.shape and mu.shape == logvar.shape == (5, 8)
+    y = labels(5, classes) if classes else torch.zeros(5, 0, dtype=torch.long)
+    a = vae.generate(y, generator=torch.Generator().manual_seed(1))
+    b = vae.generate(y, generator=torch.Generator().manual_seed(1))
+    c = vae.generate(y, generator=torch.Generator().manual_seed(2))
+    assert a.shape == (5, channels, size, size) and 0 <= a.min() and a.max() <= 1
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_vae_condition_is_one_hot_per_attribute():
+    vae = ConditionalVAE(classes=(4, 6, 2, 5))
+    c = vae.condition(torch.tensor([[3, 5, 1, 4], [0, 0, 0, 0]]))
+    assert c.shape == (2, 17) and c.sum(1).tolist() == [4.0, 4.0]
+    assert c[0, 3] == 1 and c[0, 4 + 5] == 1 and c[0, 10 + 1] == 1 and c[0, 12 + 4] == 1
+
+
+def test_vae_condition_changes_the_image():
+    torch.manual_seed(0)
+    vae = ConditionalVAE(classes=(4, 6, 2, 5))
+    z = torch.randn(1, 16)
+    red, blue = vae.generate(torch.tensor([[0, 0, 1, 0]]), z=z), vae.generate(torch.tensor([[0, 4, 1, 0]]), z=z)
+    assert (red - blue).abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("options", [{}, {"projection": True, "auxiliary": False}, {"spectral": True}])
+def test_gan_shapes_and_options(options):
+    torch.manual_seed(0)
+    gan = ConditionalGAN(channels=3, size=32, classes=(4, 6, 2, 5), latent=8, **options)
+    y = labels(6, (4, 6, 2, 5))
+    fake = gan.generator(torch.randn(6, 8), y)
+    assert fake.shape == (6, 3, 32, 32) and fake.min() >= -1 and fake.max() <= 1
+    logit, cls = gan.discriminator(fake, y)
+    assert logit.shape == (6,)
+    assert len(cls) == (0 if options.get("auxiliary") is False else 4)
+    names = dict(gan.named_parameters())
+    assert any("weight_orig" in n for n in names) == bool(options.get("spectral"))
+    assert any("embed" in n for n in names) == bool(options.get("projection"))
+    img = gan.generate(y, generator=torch.Generator().manual_seed(0))
+    assert 0 <= img.min() and img.max() <= 1
+
+
+def test_gan_28px_for_fashion():
+    gan = ConditionalGAN(channels=1, size=28, classes=(10,), latent=8)
+    assert gan.generate(labels(3, (10,))).shape == (3, 1, 28, 28)
+
+
+def test_judge_predicts_and_embeds():
+    judge = Judge(channels=3, size=32, classes=(4, 6, 2, 5), hidden=32)
+    x = torch.rand(7, 3, 32, 32)
+    assert judge.predict(x).shape == (7, 4) and judge.embed(x).shape == (7, 32)
+    assert judge.predict(x, batch=3).tolist() == judge.predict(x).tolist()
+
+
+@pytest.mark.parametrize("kind, model", [("gan", ConditionalGAN(latent=8, spectral=True)), ("vae", ConditionalVAE(latent=4))])
+def test_generators_round_trip_through_the_hub(tmp_path, kind, model):
+    hub.save(model, tmp_path / "m.safetensors", kind=kind, dataset="shapes")
+    back = hub.load(tmp_path / "m.safetensors")
+    y = labels(3, (4, 6, 2, 5))
+    model.eval()
+    assert torch.equal(model.generate(y, generator=torch.Generator().manual_seed(0)),
+                       back.generate(y, generator=torch.Generator().manual_seed(0)))
+
+
+def test_build_rejects_unknown_kind():
+    from t2ilab.errors import T2ILabError
+
+    with pytest.raises(T2ILabError, match="unknown model kind 'diffusion'"):
+        build("diffusion", {})
