@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
+from t2ilab.metrics.features import as_features
 
 __all__ = ["diversity", "diversity_ratio"]
 
@@ -13,15 +14,7 @@ _CHUNK = 1024
 
 
 def _features(name: str, x: Tensor) -> Tensor:
-    """A feature set as a float64 [N, D] tensor (images [N, C, H, W] are flattened)."""
-    x = torch.as_tensor(x).detach()
-    if x.ndim == 1:
-        x = x.unsqueeze(1)  # N numbers: N one-dimensional features
-    if x.ndim > 2:
-        x = x.reshape(x.shape[0], -1)  # images: flatten each one
-    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] == 0:
-        raise T2ILabError(f"{name} needs at least 2 feature vectors [N >= 2, D], got shape {tuple(x.shape)}")
-    return x.to(torch.float64)
+    return as_features(name, x, minimum=2, flatten=True)
 
 
 def diversity(features: Tensor) -> float:

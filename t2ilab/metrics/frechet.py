@@ -11,20 +11,13 @@ import torch
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
+from t2ilab.metrics.features import as_features
 
 __all__ = ["gaussian_stats", "frechet_distance", "frechet_distance_features"]
 
 
 def _features(name: str, x: Tensor) -> Tensor:
-    """A feature set as a float64 [N, D] tensor."""
-    x = torch.as_tensor(x).detach()
-    if x.ndim == 1:
-        x = x.unsqueeze(1)  # N numbers: N one-dimensional features
-    if x.ndim != 2:
-        raise T2ILabError(f"{name} must be features of shape [N, D], got {tuple(x.shape)}; flatten with .reshape(N, -1)")
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise T2ILabError(f"{name} is empty (shape {tuple(x.shape)}); pass at least one feature vector")
-    return x.to(torch.float64)
+    return as_features(name, x)
 
 
 def _sqrtm_psd(m: Tensor) -> Tensor:
