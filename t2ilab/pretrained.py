@@ -17,7 +17,7 @@ from .train.run import train
 SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     "shapes-judge": ("judge", "shapes", 600, {}),
     "scenes-judge": ("judge", "scenes", 600, {}),
-    "fashion-judge": ("judge", "fashion", 900, {}),
+    "fashion-judge": ("judge", "fashion", 3000, {"batch": 64}),
     "shapes-vae": ("vae", "shapes", 4000, {"batch": 64}),
     "scenes-vae": ("vae", "scenes", 2500, {"batch": 64}),
     "fashion-vae": ("vae", "fashion", 2500, {"batch": 64}),

@@ -9,12 +9,19 @@ from ..device import device as default_device
 from ..models.judge import Judge
 from .batches import Batches
 from .loop import History, fit
+from .schedules import ExponentialDecay, Progress
 
 
 def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | None = None, seed: int = 0,
-                n: int = 20000, batch: int = 128, lr: float = 2e-3, progress: bool = True,
+                n: int = 20000, batch: int = 128, lr: float = 2e-3, lr_final: float = 0.05, flip: bool | None = None,
+                progress: bool = True,
                 device: torch.device | None = None) -> tuple[Judge, History]:
-    """A judge for `dataset`, trained on all attribute combinations (it measures; it must read them all)."""
+    """A judge for `dataset`, trained on all attribute combinations (it measures; it must read them all).
+
+    `flip` mirrors half of each batch (default: only for Fashion-MNIST; in shapes and scenes a
+    mirror would swap left and right).
+    """
+    flip = (dataset == "fashion") if flip is None else flip
     torch.manual_seed(seed)
     dev = device or default_device()
     data = load(dataset, split="train" if dataset == "fashion" else "all", n=None if dataset == "fashion" else n, seed=seed)
@@ -26,6 +33,8 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
 
     def step(i: int) -> dict[str, float]:
         x, y = draw(batch)
+        if flip:
+            x = torch.where(torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5, x.flip(3), x)
         judge.train()
         loss = sum(ce(logits, y[:, a]) for a, logits in enumerate(judge(x)))
         opt.zero_grad(set_to_none=True)
@@ -33,7 +42,8 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
         opt.step()
         return {"loss": loss.item()}
 
-    history = fit(step, modules=[judge], seconds=None if steps else seconds, steps=steps,
+    decay = ExponentialDecay(opt, Progress(seconds=None if steps else seconds, steps=steps), lr_final)
+    history = fit(step, modules=[judge], seconds=None if steps else seconds, steps=steps, schedulers=(decay,),
                   desc=f"judge {dataset}", progress=progress)
     judge.eval()
     judge.dataset = dataset
