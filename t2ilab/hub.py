@@ -54,12 +54,20 @@ def save(model: torch.nn.Module, path: str | Path, *, kind: str, dataset: str,
 def register(name: str, path: Path, command: str, manifest_path: Path | None = None) -> dict:
     """Add (or replace) a shipped model in the manifest, with the command that produced it."""
     manifest_path = manifest_path or MANIFEST
-    entries = manifest(manifest_path)
     meta = read_metadata(path)
-    entries[name] = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,
-                     "kind": meta["kind"], "dataset": meta["dataset"], "command": command}
-    manifest_path.write_text(json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
-    return entries[name]
+    entry = {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size,
+             "kind": meta["kind"], "dataset": meta["dataset"], "command": command}
+    with open(manifest_path.with_suffix(".lock"), "w") as lock:  # two trainings may finish at once
+        try:
+            import fcntl  # POSIX; on Windows, make one model at a time
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:
+            pass
+        entries = manifest(manifest_path)
+        entries[name] = entry
+        manifest_path.write_text(json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
+    return entry
 
 
 def read_metadata(path: Path) -> dict:
