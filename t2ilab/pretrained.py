@@ -22,7 +22,7 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     "scenes-vae": ("vae", "scenes", 2500, {"batch": 64}),
     "fashion-vae": ("vae", "fashion", 2500, {"batch": 64}),
     "shapes-gan": ("gan", "shapes", 3000, {}),
-    "fashion-gan": ("gan", "fashion", 3000, {}),
+    "fashion-gan": ("gan", "fashion", 2000, {"batch_end": 128}),
 }
 
 
