@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from .device import single_thread
 from .errors import T2ILabError
 from .losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 
@@ -170,12 +171,8 @@ def train_1d(steps: int = 1500, loss: str = "nonsaturating", lr: float = 1e-3, k
     if optimizer not in ("adam", "sgd"):
         raise T2ILabError(f"unknown optimizer {optimizer!r}: choose adam or sgd")
     _components(data)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # networks this small run fastest on one thread
-    try:
+    with single_thread():
         return _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d, d_warmup)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d, d_warmup) -> Toy1D:
@@ -189,8 +186,9 @@ def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, sna
         return torch.optim.SGD(params, lr=rate, momentum=0.9)
 
     opt_g, opt_d = make(G.parameters(), lr), make(D.parameters(), lr_d or lr)
-    mean, std = data_stats(data)
-    grid = torch.linspace(min(mean - 4 * std, -1.0), max(mean + 4 * std, 1.0), 200)
+    comps = _components(data)  # the plotting grid: every mode +- 6 std, and at least [-2, 2] (where G starts)
+    lo, hi = min(m - 6 * sd for _, m, sd in comps), max(m + 6 * sd for _, m, sd in comps)
+    grid = torch.linspace(min(lo, -2.0), max(hi, 2.0), 200)
     toy = Toy1D(G, D, data, loss, grid)
     for _ in range(d_warmup):  # D's head start against the untrained G
         discriminator_step(G, D, opt_d, sample_data(batch, data, gen), torch.randn(batch, latent, generator=gen))

@@ -24,10 +24,17 @@ def test_cgroup_v1_and_unlimited(tmp_path):
     assert cpu_quota(tmp_path) is None
 
 
-def test_torch_threads_follow_quota():
-    import t2ilab  # noqa: F401  (sets threads on import)
+def test_torch_threads_follow_quota(monkeypatch):
+    from t2ilab.device import set_threads
 
-    assert torch.get_num_threads() == cpu_threads()
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("T2ILAB_THREADS", raising=False)
+        assert set_threads() == cpu_threads() == torch.get_num_threads()
+        monkeypatch.setenv("T2ILAB_THREADS", "1")
+        assert set_threads() == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_device_override(monkeypatch):

@@ -6,8 +6,15 @@ import torch
 
 from t2ilab.errors import T2ILabError
 from t2ilab.gan1d import (Discriminator1D, Generator1D, data_density, data_stats, discriminator_step, gan_step,
-                          generator_step, sample_data, train_1d)
+                          generator_step, sample_data, single_thread, train_1d)
 from t2ilab.losses import discriminator_loss, generator_loss_nonsaturating
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Networks this small run fastest on one thread (as train_1d does)."""
+    with single_thread():
+        yield
 
 
 def test_data_stats_density_and_samples_agree():
@@ -99,6 +106,15 @@ def test_saturating_loss_stalls_with_sgd_after_a_head_start():
     assert sat.history["g_grad"][0] < ns.history["g_grad"][0] / 20
     assert ns.history["mean"][-1] - ns.history["mean"][0] > 1.0  # moved toward the data at 2.0
     assert sat.history["mean"][-1] - sat.history["mean"][0] < 0.3  # barely moved
+
+
+def test_single_thread_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with single_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
 
 
 def test_bad_arguments_are_one_clear_error():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from t2ilab.device import single_threaded
+from t2ilab.device import single_thread
 from t2ilab.errors import T2ILabError
 from t2ilab.metrics.features import as_features
 
@@ -64,7 +64,7 @@ def gaussian_stats(features: Tensor) -> tuple[Tensor, Tensor]:
     return mu, sigma
 
 
-@single_threaded
+@single_thread()
 def frechet_distance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2: Tensor) -> float:
     r"""Frechet (2-Wasserstein) distance between two Gaussians, squared.
 

@@ -42,6 +42,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     c, s = data.images.shape[1], data.images.shape[2]
     gan = ConditionalGAN(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values()), latent=latent,
                          projection=projection, auxiliary=auxiliary, spectral=spectral).to(dev)
+    gan.dataset = dataset  # the live view and generate() read it
     G, D = gan.generator, gan.discriminator
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
@@ -80,5 +81,4 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                   schedulers=(ExponentialDecay([opt_g, opt_d], budget, lr_final),),
                   live=(lambda i, h: live(i, h, gan)) if live else None, desc=f"gan {dataset}", progress=progress)
     gan.eval()
-    gan.dataset = dataset
     return gan, history

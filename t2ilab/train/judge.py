@@ -27,6 +27,7 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
     data = load(dataset, split="train" if dataset == "fashion" else "all", n=None if dataset == "fashion" else n, seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     judge = Judge(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values())).to(dev)
+    judge.dataset = dataset
     opt = torch.optim.Adam(judge.parameters(), lr=lr)
     draw = Batches(data.images, data.labels, dev, seed)
     ce = nn.CrossEntropyLoss()
@@ -46,5 +47,4 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
     history = fit(step, modules=[judge], seconds=None if steps else seconds, steps=steps, schedulers=(decay,),
                   desc=f"judge {dataset}", progress=progress)
     judge.eval()
-    judge.dataset = dataset
     return judge, history

@@ -13,7 +13,7 @@ from .schedules import ExponentialDecay, Progress
 
 
 def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
-              beta: float = 1.0, latent: int = 16, lr: float = 2e-3, batch: int = 128,
+              beta: float = 1.0, latent: int = 16, lr: float = 2e-3, batch: int = 32,
               widths: tuple[int, int, int] = (32, 64, 128),
               warmup: int = 200, conditional: bool = True, n: int = 50000, lr_final: float = 0.1,
               live=None, progress: bool = True, device: torch.device | None = None,
@@ -25,6 +25,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     c, s = data.images.shape[1], data.images.shape[2]
     classes = tuple(len(v) for v in data.schema.values()) if conditional else ()
     model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent, widths=widths).to(dev)
+    model.dataset = dataset  # the live view and generate() read it
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     budget = Progress(seconds=None if steps else seconds, steps=steps)
     draw = Batches(data.images, data.labels, dev, seed)
@@ -46,5 +47,4 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                   schedulers=(ExponentialDecay(opt, budget, lr_final),), live=(lambda i, h: live(i, h, model)) if live else None,
                   desc=f"vae {dataset}", progress=progress)
     model.eval()
-    model.dataset = dataset
     return model, history
