@@ -26,8 +26,8 @@ LOSSES = {
 
 
 def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
-              loss: str = "nonsaturating", lr_g: float = 1e-3, lr_d: float = 1e-3, batch: int = 64,
-              batch_end: int | None = 256, k: int = 1, latent: int = 32, auxiliary: bool = True,
+              loss: str = "nonsaturating", lr_g: float = 2e-3, lr_d: float = 2e-3, batch: int = 32,
+              batch_end: int | None = None, k: int = 1, latent: int = 32, auxiliary: bool = True,
               projection: bool = False, spectral: bool = False, aux_weight: float = 1.0,
               lr_final: float = 0.1, n: int = 50000, live=None, progress: bool = True,
               device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
