@@ -10,7 +10,7 @@ PIP    := $(BIN)/pip install -q -c constraints.txt
 DEBS   := dataset-fashion-mnist chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup system lab test unit notebooks doctor demo pretrained bench release grade clean
+.PHONY: setup system lab test unit notebooks doctor demo pretrained bench release clean
 
 setup: $(STAMP) system
 
@@ -38,7 +38,7 @@ test: setup
 	T2ILAB_FAST=1 $(BIN)/python -m pytest tests/ --nbval-lax lessons/ -q
 
 unit: setup
-	$(BIN)/python -m pytest tests/ -q -m "not slow"
+	$(BIN)/python -m pytest tests/ -q
 
 notebooks: setup
 	T2ILAB_FAST=$${T2ILAB_FAST:-0} $(BIN)/python -m t2ilab.course.execute lessons/*.ipynb
@@ -58,9 +58,6 @@ bench: setup
 
 release: setup
 	$(BIN)/t2ilab release --to release
-
-grade: setup
-	$(BIN)/t2ilab grade submissions --out grades
 
 clean:
 	rm -rf $(VENV) build *.egg-info
