@@ -1,6 +1,7 @@
 """Convolutional stacks shared by the judge, the VAE and the GAN: 32×32 or 28×28 ⇄ 4×4."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -28,3 +29,10 @@ def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32), norm: 
             layers += [nn.BatchNorm2d(w_out)] if norm else []
             layers += [nn.ReLU()]
     return nn.Sequential(*layers)
+
+
+def one_hots(labels: torch.Tensor, classes: list[int]) -> torch.Tensor:
+    """Attribute indices [B, A] -> concatenated one-hots [B, Σ classes]."""
+    if not classes:
+        return torch.zeros(len(labels), 0, device=labels.device)
+    return torch.cat([nn.functional.one_hot(labels[:, i], k).float() for i, k in enumerate(classes)], 1)

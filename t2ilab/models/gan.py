@@ -11,14 +11,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm as sn
 
 from . import register
-from .blocks import down, up
-
-
-def one_hots(labels: torch.Tensor, classes: list[int]) -> torch.Tensor:
-    """Attribute indices [B, A] -> concatenated one-hots [B, Σ classes]."""
-    if not classes:
-        return torch.zeros(len(labels), 0, device=labels.device)
-    return torch.cat([nn.functional.one_hot(labels[:, i], k).float() for i, k in enumerate(classes)], 1)
+from .blocks import down, one_hots, up
 
 
 class Generator(nn.Module):

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from . import register
-from .blocks import down, up
+from .blocks import down, one_hots, up
 
 
 @register("vae")
@@ -28,9 +28,7 @@ class ConditionalVAE(nn.Module):
 
     def condition(self, labels: torch.Tensor | None) -> torch.Tensor:
         """Attribute indices [B, A] -> concatenated one-hots [B, Σ classes]."""
-        if not self.classes:
-            return torch.zeros(len(labels) if labels is not None else 0, 0, device=self.to_stats.weight.device)
-        return torch.cat([nn.functional.one_hot(labels[:, i], k).float() for i, k in enumerate(self.classes)], 1)
+        return one_hots(labels.to(self.to_stats.weight.device), self.classes)
 
     def encode(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """q_φ(z|x,c) = N(μ, diag σ²): returns μ and log σ²."""
