@@ -35,7 +35,8 @@ def _generate(a: argparse.Namespace) -> None:
 def _train(a: argparse.Namespace) -> None:
     from .train.run import train_cli
 
-    train_cli(a.kind, a.dataset, seconds=a.seconds, steps=a.steps, seed=a.seed, out=a.out)
+    train_cli(a.kind, a.dataset, seconds=a.seconds, steps=a.steps, seed=a.seed, out=a.out,
+              checkpoint_every=a.checkpoint_every)
 
 
 def _evaluate(a: argparse.Namespace) -> None:
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, default=None, help="step budget (instead of seconds)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True, help="folder for model.safetensors and the training log")
+    s.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
+                   help="save the weights so far this often (default 30)")
     s.set_defaults(func=_train)
 
     s = sub.add_parser("evaluate", help="measure a model with its dataset's judge")

@@ -66,7 +66,9 @@ def register(name: str, path: Path, command: str, manifest_path: Path | None = N
             pass
         entries = manifest(manifest_path)
         entries[name] = entry
-        manifest_path.write_text(json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
+        tmp = manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
+        tmp.replace(manifest_path)
     return entry
 
 

@@ -54,6 +54,32 @@ def test_train_then_generate_from_the_folder(capsys, tmp_path):
     assert Image.open(a).size == (4 * 4 * 32 + 5 * 2, 4 * 32 + 2 * 2)  # 4 images, 4x enlarged, padding 2
 
 
+def test_a_killed_training_run_keeps_its_last_checkpoint(tmp_path):
+    import os
+    import signal
+    import time
+
+    from t2ilab import hub
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "t2ilab.cli", "train", "vae", "--dataset", "shapes", "--seconds", "120",
+                             "--checkpoint-every", "0.5", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 90
+        while not (out / "history.json").exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        time.sleep(1.0)  # let it take a few more checkpoints
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up, as when a laptop lid closes
+        proc.wait()
+    model = hub.load(out / "model.safetensors")  # a whole, loadable file, not half of one
+    info = hub.read_metadata(out / "model.safetensors")
+    assert info["extra"]["stopped"] == "checkpoint during training"
+    history = json.loads((out / "history.json").read_text())
+    assert history["steps"][-1] > 0
+    assert model.generate(torch.zeros(2, 4, dtype=torch.long)).shape == (2, 3, 32, 32)
+
+
 def test_preview_writes_a_png(capsys, tmp_path):
     code, out, _ = run(capsys, "preview", "shapes", "-o", str(tmp_path / "g.png"), "-n", "4")
     assert code == 0 and Image.open(tmp_path / "g.png").size[0] > 100

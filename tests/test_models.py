@@ -14,10 +14,11 @@ def labels(n, classes, seed=0):
     return torch.stack([torch.randint(k, (n,), generator=g) for k in classes], 1)
 
 
+@pytest.mark.parametrize("body", ["conv", "mlp"])
 @pytest.mark.parametrize("channels, size, classes", [(3, 32, (4, 6, 2, 5)), (1, 28, (10,)), (1, 28, ())])
-def test_vae_shapes_and_generation(channels, size, classes):
+def test_vae_shapes_and_generation(channels, size, classes, body):
     torch.manual_seed(0)
-    vae = ConditionalVAE(channels=channels, size=size, classes=classes, latent=8)
+    vae = ConditionalVAE(channels=channels, size=size, classes=classes, latent=8, body=body, hidden=64)
     x = torch.rand(5, channels, size, size)
     y = labels(5, classes) if classes else None
     logits, mu, logvar = vae(x, y)
@@ -43,6 +44,25 @@ def test_vae_condition_changes_the_image():
     z = torch.randn(1, 16)
     red, blue = vae.generate(torch.tensor([[0, 0, 1, 0]]), z=z), vae.generate(torch.tensor([[0, 4, 1, 0]]), z=z)
     assert (red - blue).abs().max() > 1e-4
+
+
+def test_vae_mlp_body_is_one_hidden_layer_each_way():
+    vae = ConditionalVAE(channels=1, size=28, classes=(), latent=20, body="mlp", hidden=400)
+    # the classic VAE's size: 784-400-(20+20) and 20-400-784
+    assert sum(p.numel() for p in vae.parameters()) == (784 * 400 + 400) + (400 * 40 + 40) + (20 * 400 + 400) + (400 * 784 + 784)
+    with pytest.raises(ValueError, match="body must be 'conv' or 'mlp'"):
+        ConditionalVAE(body="transformer")
+
+
+@pytest.mark.parametrize("body", ["conv", "mlp"])
+def test_vae_output_bias_starts_at_the_mean_image(body):
+    torch.manual_seed(0)
+    images = torch.rand(50, 1, 28, 28) * torch.linspace(0.05, 0.9, 28)  # brighter to the right
+    vae = ConditionalVAE(channels=1, size=28, classes=(), latent=4, body=body, widths=(8, 8, 8), hidden=16)
+    vae.init_output_bias(images)
+    last = [m for m in vae.decoder.modules() if isinstance(m, (torch.nn.Linear, torch.nn.ConvTranspose2d))][-1]
+    mean = images.mean(0).flatten() if body == "mlp" else images.mean().reshape(1)
+    assert torch.allclose(torch.sigmoid(last.bias), mean, atol=1e-5)
 
 
 @pytest.mark.parametrize("options", [{}, {"projection": True, "auxiliary": False}, {"spectral": True}])
@@ -74,7 +94,8 @@ def test_judge_predicts_and_embeds():
     assert judge.predict(x, batch=3).tolist() == judge.predict(x).tolist()
 
 
-@pytest.mark.parametrize("kind, model", [("gan", ConditionalGAN(latent=8, spectral=True)), ("vae", ConditionalVAE(latent=4))])
+@pytest.mark.parametrize("kind, model", [("gan", ConditionalGAN(latent=8, spectral=True)), ("vae", ConditionalVAE(latent=4)),
+                                         ("vae", ConditionalVAE(latent=4, body="mlp", hidden=32))])
 def test_generators_round_trip_through_the_hub(tmp_path, kind, model):
     hub.save(model, tmp_path / "m.safetensors", kind=kind, dataset="shapes")
     back = hub.load(tmp_path / "m.safetensors")

@@ -22,7 +22,7 @@ def test_vae_learns(small):
     model, h = train_vae(steps=60, batch=32, data=small, progress=False, device=torch.device("cpu"))
     rec = h.values["reconstruction"]
     assert mean(rec[-10:]) < 0.7 * mean(rec[:5])  # the reconstruction term falls quickly
-    assert h.values["beta"][0] == 0.0 and h.values["beta"][-1] == pytest.approx(59 / 200)  # KL annealing
+    assert h.values["beta"][0] == 0.0 and h.values["beta"][-1] == pytest.approx(2.0 * 59 / 200)  # KL annealing to β = 2
     assert set(h.values) >= {"loss", "reconstruction", "kl", "active_units"}
 
 

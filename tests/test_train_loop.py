@@ -52,6 +52,16 @@ def test_live_view_is_throttled():
     assert seen == [200]  # only the final call: 200 quick steps take far less than 10 s
 
 
+def test_checkpoints_are_taken_on_schedule():
+    saved = []
+    h = fit(lambda i: {"loss": float(i)}, modules=[], steps=5, checkpoint=lambda i, hist: saved.append((i, len(hist.steps))),
+            checkpoint_every=0.0, progress=False)
+    assert saved == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)] and h.steps[-1] == 5
+    saved.clear()
+    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, checkpoint=lambda i, hist: saved.append(i), progress=False)
+    assert saved == []  # 200 quick steps take far less than the default 30 s
+
+
 def test_lr_decay_and_batch_schedule():
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=1.0)

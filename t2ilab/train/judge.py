@@ -14,7 +14,7 @@ from .schedules import ExponentialDecay, Progress
 
 def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | None = None, seed: int = 0,
                 n: int = 20000, batch: int = 128, lr: float = 2e-3, lr_final: float = 0.05, flip: bool | None = None,
-                progress: bool = True,
+                progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0,
                 device: torch.device | None = None) -> tuple[Judge, History]:
     """A judge for `dataset`, trained on all attribute combinations (it measures; it must read them all).
 
@@ -45,6 +45,8 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
 
     decay = ExponentialDecay(opt, Progress(seconds=None if steps else seconds, steps=steps), lr_final)
     history = fit(step, modules=[judge], seconds=None if steps else seconds, steps=steps, schedulers=(decay,),
+                  checkpoint=(lambda i, h: checkpoint(judge, h)) if checkpoint else None,
+                  checkpoint_every=checkpoint_every,
                   desc=f"judge {dataset}", progress=progress)
     judge.eval()
     return judge, history

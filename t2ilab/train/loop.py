@@ -1,8 +1,9 @@
 """The one training loop every model uses.
 
 `fit` calls a `step(i) -> {name: value}` function until a budget in seconds or steps runs out,
-with a tqdm progress bar, a loss history, an optional live view, and a divergence guard: a
-NaN or inf loss stops training with one line and puts back the last good weights.
+with a tqdm progress bar, a loss history, an optional live view, periodic checkpoints, and a
+divergence guard: a NaN or inf loss stops training with one line and puts back the last good
+weights.
 """
 from __future__ import annotations
 
@@ -55,12 +56,15 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
         seconds: float | None = None, steps: int | None = None,
         schedulers: tuple = (), live: Callable[[int, History], None] | None = None,
         live_every: float = 0.5, snapshot_every: int = 50, desc: str = "training",
-        progress: bool = True) -> History:
+        progress: bool = True, checkpoint: Callable[[int, History], None] | None = None,
+        checkpoint_every: float = 30.0) -> History:
     """Run `step(i)` until `seconds` or `steps` runs out (whichever comes first).
 
     `modules` are snapshotted every `snapshot_every` steps so that divergence can be undone;
     `schedulers` step once per step (learning-rate decay); `live(i, history)` is called at most
-    every `live_every` seconds (a notebook view) and once at the end.
+    every `live_every` seconds (a notebook view) and once at the end; `checkpoint(i, history)`
+    (save the weights, e.g. through `t2ilab.hub`) every `checkpoint_every` seconds, so that a
+    killed run loses at most that much.
     """
     if seconds is None and steps is None:
         raise ValueError("give a budget: seconds= or steps=")
@@ -68,7 +72,7 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
     good = [copy.deepcopy(m.state_dict()) for m in modules]
     bar = tqdm(total=steps if steps else round(seconds, 1), desc=desc, disable=not progress,
                unit="step" if steps else "s", leave=False)
-    start = last_live = time.perf_counter()
+    start = last_live = last_checkpoint = time.perf_counter()
     i = 0
     try:
         while True:
@@ -102,6 +106,9 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
             if live is not None and now - last_live >= live_every:
                 live(i, history)
                 last_live = now
+            if checkpoint is not None and now - last_checkpoint >= checkpoint_every:
+                checkpoint(i, history)
+                last_checkpoint = time.perf_counter()
     except KeyboardInterrupt:
         history.stopped = f"interrupted at step {i}; the weights trained so far are kept"
     finally:

@@ -1,8 +1,9 @@
 """`t2ilab train`: train a model within a budget and save everything in one folder.
 
 The folder gets `model.safetensors` (loadable by name with `--model DIR`), `history.json`
-(every logged value) and `samples.png`. Interrupted or diverged training still saves the
-weights it kept: nothing is lost.
+(every logged value) and `samples.png`, rewritten every 30 s while training goes on (a killed run
+loses at most that) and at the end. Interrupted or diverged training still saves the weights it
+kept: nothing is lost.
 """
 from __future__ import annotations
 
@@ -31,14 +32,18 @@ def train(kind: str, dataset: str, seconds: float = 60.0, steps: int | None = No
     return fn(dataset, seconds=seconds, steps=steps, seed=seed, progress=progress, **options)
 
 
-def save_run(model, history, out: str | Path, kind: str, dataset: str, command: str) -> Path:
-    """Write model.safetensors, history.json and (for generators) samples.png into `out`."""
+def save_run(model, history, out: str | Path, kind: str, dataset: str, command: str, checkpoint: bool = False) -> Path:
+    """Write model.safetensors, history.json and (for generators) samples.png into `out`.
+
+    `checkpoint=True` marks a save made while training goes on (the file says so)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "model.safetensors"
-    hub.save(model, path, kind=kind, dataset=dataset, extra={"command": command, "stopped": history.stopped})
-    (out / "history.json").write_text(json.dumps({"steps": history.steps, "seconds": history.seconds,
-                                                  "values": history.values, "stopped": history.stopped}))
+    stopped = "checkpoint during training" if checkpoint else history.stopped
+    hub.save(model, path, kind=kind, dataset=dataset, extra={"command": command, "stopped": stopped})
+    log = json.dumps({"steps": history.steps, "seconds": history.seconds, "values": history.values, "stopped": stopped})
+    (out / "history.json.tmp").write_text(log)
+    (out / "history.json.tmp").replace(out / "history.json")  # atomic: a killed run never leaves half a file
     if kind != "judge":
         import torch
 
@@ -50,15 +55,19 @@ def save_run(model, history, out: str | Path, kind: str, dataset: str, command: 
     return path
 
 
-def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: int, out: str) -> None:
+def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: int, out: str,
+              checkpoint_every: float = 30.0) -> None:
     if dataset not in SCHEMAS and not Path(dataset).is_dir():
         raise T2ILabError(f"unknown dataset {dataset!r}: choose {', '.join(SCHEMAS)} or an image folder")
     if (seconds is not None and seconds <= 0) or (steps is not None and steps <= 0):
         raise T2ILabError("the budget must be positive: --seconds 60 or --steps 1000")
+    if checkpoint_every <= 0:
+        raise T2ILabError(f"--checkpoint-every must be a positive number of seconds, not {checkpoint_every:g}")
     command = "t2ilab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["train"] else \
         f"t2ilab train {kind} --dataset {dataset} --seconds {seconds} --seed {seed} --out {out}"
     t0 = time.perf_counter()
-    model, history = train(kind, dataset, seconds=seconds, steps=steps, seed=seed)
+    model, history = train(kind, dataset, seconds=seconds, steps=steps, seed=seed, checkpoint_every=checkpoint_every,
+                           checkpoint=lambda m, h: save_run(m, h, out, kind, dataset, command, checkpoint=True))
     path = save_run(model, history, out, kind, dataset, command)
     last = ", ".join(f"{k} {history.last(k):.4g}" for k in list(history.values)[:3])
     print(f"trained {kind} on {dataset}: {history.steps[-1] if history.steps else 0} steps in "

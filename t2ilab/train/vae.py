@@ -13,18 +13,26 @@ from .schedules import ExponentialDecay, Progress
 
 
 def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
-              beta: float = 1.0, latent: int = 16, lr: float = 2e-3, batch: int = 32,
-              widths: tuple[int, int, int] = (32, 64, 128),
+              beta: float = 2.0, latent: int = 16, lr: float = 2e-3, batch: int = 32,
+              widths: tuple[int, int, int] = (32, 64, 128), body: str = "conv", hidden: int = 400,
               warmup: int = 200, conditional: bool = True, n: int = 50000, lr_final: float = 0.1,
-              live=None, progress: bool = True, device: torch.device | None = None,
+              live=None, progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0,
+              device: torch.device | None = None,
               data=None) -> tuple[ConditionalVAE, History]:
-    """A (conditional) convolutional VAE on `dataset`; β is annealed from 0 over `warmup` steps."""
+    """A (conditional) VAE on `dataset`; β is annealed from 0 over `warmup` steps.
+
+    β = 2 by default: samples from the prior are what a prompt produces, and a KL weight above 1
+    leaves less in the code z and more to the prompt's condition c. In 60 s on `shapes` (2 CPU
+    cores) that took prompt accuracy from 0.89 (β = 1) to 0.99. Pass beta=1.0 for the plain ELBO.
+    """
     torch.manual_seed(seed)
     dev = device or default_device()
     data = data if data is not None else load(dataset, split="train", n=None if dataset == "fashion" else n, seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     classes = tuple(len(v) for v in data.schema.values()) if conditional else ()
-    model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent, widths=widths).to(dev)
+    model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent, widths=widths, body=body,
+                           hidden=hidden).to(dev)
+    model.init_output_bias(data.images)
     model.dataset = dataset  # the live view and generate() read it
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     budget = Progress(seconds=None if steps else seconds, steps=steps)
@@ -45,6 +53,8 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
 
     history = fit(step, modules=[model], seconds=None if steps else seconds, steps=steps,
                   schedulers=(ExponentialDecay(opt, budget, lr_final),), live=(lambda i, h: live(i, h, model)) if live else None,
+                  checkpoint=(lambda i, h: checkpoint(model, h)) if checkpoint else None,
+                  checkpoint_every=checkpoint_every,
                   desc=f"vae {dataset}", progress=progress)
     model.eval()
     return model, history
