@@ -23,7 +23,8 @@ def test_vae_learns(small):
     rec = h.values["reconstruction"]
     assert mean(rec[-10:]) < 0.7 * mean(rec[:5])  # the reconstruction term falls quickly
     assert h.values["beta"][0] == 0.0 and h.values["beta"][-1] == pytest.approx(2.0 * 59 / 200)  # KL annealing to β = 2
-    assert set(h.values) >= {"loss", "reconstruction", "kl", "active_units"}
+    assert set(h.values) >= {"loss", "reconstruction", "kl", "active_units", "mse", "mae"}
+    assert mean(h.values["mse"][-10:]) < mean(h.values["mse"][:5]) and 0 < h.values["mae"][-1] < 1
 
 
 def test_vae_is_reproducible_for_a_seed(small):

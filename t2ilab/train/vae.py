@@ -6,6 +6,7 @@ import torch
 from ..data import load
 from ..device import device as default_device
 from ..losses import beta_elbo, beta_schedule
+from ..metrics.pixel import mae, mse
 from ..models.vae import ConditionalVAE
 from .batches import Batches
 from .loop import History, fit
@@ -47,9 +48,11 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
         opt.step()
-        active = (mu.detach().var(0) > 0.01).sum().item()  # posterior-collapse monitor: active latent units
-        return {"loss": out.loss.item(), "reconstruction": -out.reconstruction.item(), "kl": out.kl.item(),
-                "beta": b, "active_units": active}
+        with torch.no_grad():
+            active = (mu.var(0) > 0.01).sum().item()  # posterior-collapse monitor: active latent units
+            recon = torch.sigmoid(logits)               # the reconstruction as an image, scored in pixels
+            return {"loss": out.loss.item(), "reconstruction": -out.reconstruction.item(), "kl": out.kl.item(),
+                    "beta": b, "active_units": active, "mse": mse(recon, x).item(), "mae": mae(recon, x).item()}
 
     history = fit(step, modules=[model], seconds=None if steps else seconds, steps=steps,
                   schedulers=(ExponentialDecay(opt, budget, lr_final),), live=(lambda i, h: live(i, h, model)) if live else None,
