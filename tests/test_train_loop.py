@@ -52,6 +52,17 @@ def test_live_view_is_throttled():
     assert seen == [200]  # only the final call: 200 quick steps take far less than 10 s
 
 
+def test_a_slow_live_view_takes_at_most_a_tenth_of_the_time():
+    import time
+
+    calls = []
+    h = fit(lambda i: time.sleep(0.001) or {"loss": 0.0}, modules=[], seconds=1.0, live_every=0.0, progress=False,
+            live=lambda i, hist: calls.append(i) or time.sleep(0.02))
+    # a 20 ms drawing is followed by at least 180 ms of training: at most 1 s / 0.2 s calls, plus the final one
+    assert 2 <= len(calls) <= 7, calls
+    assert len(h.steps) > 300
+
+
 def test_checkpoints_are_taken_on_schedule():
     saved = []
     h = fit(lambda i: {"loss": float(i)}, modules=[], steps=5, checkpoint=lambda i, hist: saved.append((i, len(hist.steps))),

@@ -62,7 +62,8 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
 
     `modules` are snapshotted every `snapshot_every` steps so that divergence can be undone;
     `schedulers` step once per step (learning-rate decay); `live(i, history)` is called at most
-    every `live_every` seconds (a notebook view) and once at the end; `checkpoint(i, history)`
+    every `live_every` seconds (a notebook view) and once at the end, and never so often that
+    drawing takes more than a tenth of the time (a slow figure is drawn less often); `checkpoint(i, history)`
     (save the weights, e.g. through `t2ilab.hub`) every `checkpoint_every` seconds, so that a
     killed run loses at most that much.
     """
@@ -73,6 +74,7 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
     bar = tqdm(total=steps if steps else round(seconds, 1), desc=desc, disable=not progress,
                unit="step" if steps else "s", leave=False)
     start = last_live = last_checkpoint = time.perf_counter()
+    live_cost = 0.0  # seconds the last live() call took
     i = 0
     try:
         while True:
@@ -103,9 +105,10 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
                 if i % 10 == 0:
                     bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
                     bar.refresh()
-            if live is not None and now - last_live >= live_every:
+            if live is not None and now - last_live >= max(live_every, 9 * live_cost):
                 live(i, history)
-                last_live = now
+                last_live = time.perf_counter()
+                live_cost = last_live - now
             if checkpoint is not None and now - last_checkpoint >= checkpoint_every:
                 checkpoint(i, history)
                 last_checkpoint = time.perf_counter()
