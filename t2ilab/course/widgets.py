@@ -1,0 +1,53 @@
+"""Lesson widgets: controls above a figure that redraws in place when one of them moves.
+
+The figure is shown as a plain PNG through a display handle, not inside widget state, so the saved
+notebook keeps the default picture (widget state is stripped before committing) and a repository
+page shows it. A redraw is one `draw(...)` call and one PNG encoding: about 45 ms for a lesson's
+image strip on 2 CPU cores, most of the "slider to image" time (benchmarks/bench_widgets.py).
+"""
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+DPI = 100  # matplotlib's default; the lessons' figure sizes are chosen for it
+
+
+def png(fig, dpi: int = DPI):
+    """A matplotlib figure as an IPython PNG image, and the figure closed.
+
+    Saved without `bbox_inches="tight"` (the inline backend's default): trimming the margins needs a
+    second drawing pass, which cost 16 of 44 ms per redraw of a lesson's image strip.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return Image(data=buf.getvalue(), format="png")
+
+
+def live_figure(draw: Callable, controls: dict) -> None:
+    """Show `controls` (name -> widget) in a row and `draw(**values)` under them; redraw on change.
+
+    `draw` returns a matplotlib figure, or a tuple of outputs (figures and anything IPython can
+    display, e.g. a table), each shown and updated in its own place.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+    from matplotlib.figure import Figure
+
+    def render() -> list:
+        items = draw(**{name: c.value for name, c in controls.items()})
+        return [png(item) if isinstance(item, Figure) else item for item in (items if isinstance(items, tuple) else (items,))]
+
+    display(widgets.HBox(list(controls.values())))
+    handles = [display(item, display_id=True) for item in render()]
+
+    def redraw(_change) -> None:
+        for handle, item in zip(handles, render()):
+            handle.update(item)
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
