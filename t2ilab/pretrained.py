@@ -20,7 +20,7 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     "fashion-judge": ("judge", "fashion", 3000, {"batch": 64}),
     "shapes-vae": ("vae", "shapes", 4000, {"batch": 64}),
     "scenes-vae": ("vae", "scenes", 2500, {"batch": 64}),
-    "fashion-vae": ("vae", "fashion", 2500, {"batch": 64}),
+    "fashion-vae": ("vae", "fashion", 10000, {"batch": 64}),
     "shapes-gan": ("gan", "shapes", 3000, {"batch": 64, "batch_end": 256, "lr_g": 1e-3, "lr_d": 1e-3}),
     "fashion-gan": ("gan", "fashion", 2000, {"batch": 64, "batch_end": 128, "lr_g": 1e-3, "lr_d": 1e-3}),
 }
