@@ -38,7 +38,7 @@ def test_divergence_guard_restores_last_good_weights(capsys):
 
     good = {}
     h = fit(step, modules=[net], steps=20, snapshot_every=5, progress=False,
-            live=lambda i, hist: good.setdefault(i, net.weight.clone()))
+            live=lambda i, hist, model: good.setdefault(i, net.weight.clone()))
     assert "diverged" in h.stopped and "step 7" in h.stopped and "smaller learning rate" in h.stopped
     assert torch.isfinite(net.weight).all()
     assert len(h.steps) == 7  # nothing after the NaN was logged
@@ -47,7 +47,7 @@ def test_divergence_guard_restores_last_good_weights(capsys):
 
 def test_live_view_is_throttled():
     seen = []
-    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, live=lambda i, h: seen.append(i), live_every=10.0,
+    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, live=lambda i, h, model: seen.append(i), live_every=10.0,
         progress=False)
     assert seen == [200]  # only the final call: 200 quick steps take far less than 10 s
 
@@ -57,7 +57,7 @@ def test_a_slow_live_view_takes_at_most_a_tenth_of_the_time():
 
     calls = []
     h = fit(lambda i: time.sleep(0.001) or {"loss": 0.0}, modules=[], seconds=1.0, live_every=0.0, progress=False,
-            live=lambda i, hist: calls.append(i) or time.sleep(0.02))
+            live=lambda i, hist, model: calls.append(i) or time.sleep(0.02))
     # a 20 ms drawing is followed by at least 180 ms of training: at most 1 s / 0.2 s calls, plus the final one
     assert 2 <= len(calls) <= 7, calls
     assert len(h.steps) > 300
@@ -65,11 +65,11 @@ def test_a_slow_live_view_takes_at_most_a_tenth_of_the_time():
 
 def test_checkpoints_are_taken_on_schedule():
     saved = []
-    h = fit(lambda i: {"loss": float(i)}, modules=[], steps=5, checkpoint=lambda i, hist: saved.append((i, len(hist.steps))),
+    h = fit(lambda i: {"loss": float(i)}, modules=[], steps=5, checkpoint=lambda i, hist, model: saved.append((i, len(hist.steps))),
             checkpoint_every=0.0, progress=False)
     assert saved == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)] and h.steps[-1] == 5
     saved.clear()
-    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, checkpoint=lambda i, hist: saved.append(i), progress=False)
+    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, checkpoint=lambda i, hist, model: saved.append(i), progress=False)
     assert saved == []  # 200 quick steps take far less than the default 30 s
 
 

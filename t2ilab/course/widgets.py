@@ -3,7 +3,8 @@
 The figure is shown as a plain PNG through a display handle, not inside widget state, so the saved
 notebook keeps the default picture (widget state is stripped before committing) and a repository
 page shows it. A redraw is one `draw(...)` call and one PNG encoding: about 45 ms for a lesson's
-image strip on 2 CPU cores, most of the "slider to image" time (benchmarks/bench_widgets.py).
+image strip on 2 CPU cores, half of the ~95 ms "slider to image" time (benchmarks/bench_widgets.py);
+the other half is the widget message round trip and JupyterLab's re-render.
 """
 from __future__ import annotations
 

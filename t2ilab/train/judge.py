@@ -45,8 +45,7 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
 
     decay = ExponentialDecay(opt, Progress(seconds=None if steps else seconds, steps=steps), lr_final)
     history = fit(step, modules=[judge], seconds=None if steps else seconds, steps=steps, schedulers=(decay,),
-                  checkpoint=(lambda i, h: checkpoint(judge, h)) if checkpoint else None,
-                  checkpoint_every=checkpoint_every,
+                  checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"judge {dataset}", progress=progress)
     judge.eval()
     return judge, history

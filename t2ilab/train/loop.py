@@ -54,18 +54,17 @@ class Diverged(RuntimeError):
 
 def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Module],
         seconds: float | None = None, steps: int | None = None,
-        schedulers: tuple = (), live: Callable[[int, History], None] | None = None,
-        live_every: float = 0.5, snapshot_every: int = 50, desc: str = "training",
-        progress: bool = True, checkpoint: Callable[[int, History], None] | None = None,
-        checkpoint_every: float = 30.0) -> History:
+        schedulers: tuple = (), live: Callable | None = None, live_every: float = 0.5,
+        snapshot_every: int = 50, desc: str = "training", progress: bool = True,
+        checkpoint: Callable | None = None, checkpoint_every: float = 30.0) -> History:
     """Run `step(i)` until `seconds` or `steps` runs out (whichever comes first).
 
     `modules` are snapshotted every `snapshot_every` steps so that divergence can be undone;
-    `schedulers` step once per step (learning-rate decay); `live(i, history)` is called at most
-    every `live_every` seconds (a notebook view) and once at the end, and never so often that
-    drawing takes more than a tenth of the time (a slow figure is drawn less often); `checkpoint(i, history)`
-    (save the weights, e.g. through `t2ilab.hub`) every `checkpoint_every` seconds, so that a
-    killed run loses at most that much.
+    `schedulers` step once per step (learning-rate decay). `live` (a notebook view) and
+    `checkpoint` (a save, e.g. through `t2ilab.hub`) are called as `f(i, history, model)`, with
+    `model = modules[0]`, the model being trained: `live` at most every `live_every` seconds, never
+    so often that drawing takes more than a tenth of the time, and once at the end; `checkpoint`
+    every `checkpoint_every` seconds, so that a killed run loses at most that much.
     """
     if seconds is None and steps is None:
         raise ValueError("give a budget: seconds= or steps=")
@@ -73,6 +72,7 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
     good = [copy.deepcopy(m.state_dict()) for m in modules]
     bar = tqdm(total=steps if steps else round(seconds, 1), desc=desc, disable=not progress,
                unit="step" if steps else "s", leave=False)
+    model = modules[0] if modules else None
     start = last_live = last_checkpoint = time.perf_counter()
     live_cost = 0.0  # seconds the last live() call took
     i = 0
@@ -106,18 +106,18 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
                     bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
                     bar.refresh()
             if live is not None and now - last_live >= max(live_every, 9 * live_cost):
-                live(i, history)
+                live(i, history, model)
                 last_live = time.perf_counter()
                 live_cost = last_live - now
             if checkpoint is not None and now - last_checkpoint >= checkpoint_every:
-                checkpoint(i, history)
+                checkpoint(i, history, model)
                 last_checkpoint = time.perf_counter()
     except KeyboardInterrupt:
         history.stopped = f"interrupted at step {i}; the weights trained so far are kept"
     finally:
         bar.close()
     if live is not None:
-        live(i, history)
+        live(i, history, model)
     if history.stopped:
         print(history.stopped)
     return history

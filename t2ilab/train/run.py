@@ -67,7 +67,7 @@ def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: 
         f"t2ilab train {kind} --dataset {dataset} --seconds {seconds} --seed {seed} --out {out}"
     t0 = time.perf_counter()
     model, history = train(kind, dataset, seconds=seconds, steps=steps, seed=seed, checkpoint_every=checkpoint_every,
-                           checkpoint=lambda m, h: save_run(m, h, out, kind, dataset, command, checkpoint=True))
+                           checkpoint=lambda i, h, m: save_run(m, h, out, kind, dataset, command, checkpoint=True))
     path = save_run(model, history, out, kind, dataset, command)
     last = ", ".join(f"{k} {history.last(k):.4g}" for k in list(history.values)[:3])
     print(f"trained {kind} on {dataset}: {history.steps[-1] if history.steps else 0} steps in "

@@ -55,9 +55,8 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                     "beta": b, "active_units": active, "mse": mse(recon, x).item(), "mae": mae(recon, x).item()}
 
     history = fit(step, modules=[model], seconds=None if steps else seconds, steps=steps,
-                  schedulers=(ExponentialDecay(opt, budget, lr_final),), live=(lambda i, h: live(i, h, model)) if live else None,
-                  checkpoint=(lambda i, h: checkpoint(model, h)) if checkpoint else None,
-                  checkpoint_every=checkpoint_every,
+                  schedulers=(ExponentialDecay(opt, budget, lr_final),), live=live,
+                  checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"vae {dataset}", progress=progress)
     model.eval()
     return model, history
