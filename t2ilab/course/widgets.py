@@ -52,3 +52,33 @@ def live_figure(draw: Callable, controls: dict) -> None:
 
     for c in controls.values():
         c.observe(redraw, names="value")
+
+
+def tensor_png(images, scale: int = 4, nrow: int = 8, pad: int = 2) -> bytes:
+    """Images [N, C, H, W] in [0, 1] as one PNG grid (bytes), enlarged `scale` times, no matplotlib.
+
+    The fast path for image widgets: a few milliseconds for a grid of 32×32 images, so a slider
+    that replaces an `ipywidgets.Image`'s value answers at the speed of a hand.
+    """
+    import numpy as np
+    from PIL import Image as PILImage
+
+    x = images.detach().float().clamp(0, 1).cpu()
+    if x.dim() == 3:
+        x = x.unsqueeze(0)
+    n, c, h, w = x.shape
+    if c == 1:
+        x = x.expand(n, 3, h, w)
+    x = x.repeat_interleave(scale, 2).repeat_interleave(scale, 3)
+    h, w = h * scale, w * scale
+    cols = min(nrow, n)
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, dtype=np.uint8)
+    pixels = (x.permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        top, left = pad + r * (h + pad), pad + k * (w + pad)
+        grid[top:top + h, left:left + w] = pixels[i]
+    buf = io.BytesIO()
+    PILImage.fromarray(grid).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
