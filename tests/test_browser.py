@@ -1,5 +1,5 @@
 """Lesson widgets answer in a real browser: JupyterLab renders the controls, and moving a slider
-redraws the image under it (DESIGN.md: "Sliders and prompt boxes answer at once")."""
+redraws the image under it (docs/architecture.md, "Lessons")."""
 import pytest
 
 from browser import CHROMIUM, LESSON, TARGET, image_src, lesson_in_browser, move_slider

@@ -1,4 +1,4 @@
-"""Every lesson follows the course conventions (DESIGN.md, "Lessons"); nbval runs them separately."""
+"""Every lesson follows the course conventions (docs/architecture.md, "Lessons"); nbval runs them separately."""
 import pathlib
 
 import nbformat
