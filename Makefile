@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip install -q -c constraints.txt
-DEBS   := dataset-fashion-mnist chromium
+DEBS   := dataset-fashion-mnist chromium fonts-noto-cjk
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup system lab test unit notebooks doctor demo pretrained bench release clean
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/jupyter labextension list 2>&1 | grep -q jupyterlab_widgets || { echo "the ipywidgets JupyterLab extension is missing"; exit 1; }
 	@touch $(STAMP)
 
-# Debian packages: Fashion-MNIST and Chromium (browser test). Skipped, with a note, without apt.
+# Debian packages: Fashion-MNIST, Chromium (browser tests) and Noto CJK (Chinese in figures and pages). Skipped, with a note, without apt.
 system:
 	@if dpkg -s $(DEBS) >/dev/null 2>&1; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
