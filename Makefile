@@ -6,19 +6,25 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHP    := classroom/node_modules/.bin/configurable-http-proxy
 PIP    := $(BIN)/pip install -q -c constraints.txt
 DEBS   := dataset-fashion-mnist chromium fonts-noto-cjk
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup system lab test unit notebooks doctor demo pretrained bench release clean
+.PHONY: test-hub setup system lab test unit notebooks doctor demo pretrained bench release clean
 
-setup: $(STAMP) system
+setup: $(STAMP) system $(CHP)
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e '.[dev,instructor]'
+	$(PIP) -e '.[dev,instructor,classroom]'
 	$(BIN)/jupyter labextension list 2>&1 | grep -q jupyterlab_widgets || { echo "the ipywidgets JupyterLab extension is missing"; exit 1; }
 	@touch $(STAMP)
+
+# JupyterHub's proxy (npm configurable-http-proxy, pinned in classroom/package-lock.json), project-local.
+$(CHP): classroom/package.json classroom/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix classroom --no-audit --no-fund --loglevel=error && touch $(CHP); \
+	else echo "note: no npm here; install Node.js 20 and npm, or the JupyterHub test (make test-hub) is skipped"; fi
 
 # Debian packages: Fashion-MNIST, Chromium (browser tests) and Noto CJK (Chinese in figures and pages). Skipped, with a note, without apt.
 system:
