@@ -39,10 +39,28 @@ def checks() -> list[tuple[bool, bool, str]]:
            or hub.sha256(hub.WEIGHTS / e["file"]) != e["sha256"]]
     out.append((not bad, True, f"{len(shipped)} shipped models verified (sha256)" if not bad
                 else f"shipped weights damaged: {', '.join(bad)}: reinstall t2ilab or run `make pretrained`"))
+    out.append(cjk_check())
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     out.append((bool(chromium), False, f"Chromium for the browser test: {chromium}" if chromium
                 else "Chromium not found (only the browser test needs it): apt install chromium"))
     return out
+
+
+def cjk_check() -> tuple[bool, bool, str]:
+    """A font with Chinese glyphs that matplotlib falls back to (else Chinese prompts show as boxes)."""
+    from .fonts import SAMPLE, cjk_font_file, covers, use_cjk
+
+    path = cjk_font_file()
+    if path is None:
+        return (False, False, "no Chinese font: Chinese prompts show as empty boxes in figures: "
+                              "apt install fonts-noto-cjk (or `make setup`), or set T2ILAB_CJK_FONT to a .ttf/.ttc")
+    try:
+        family = use_cjk()
+        ok = family is not None and covers(SAMPLE)
+    except Exception as e:  # doctor reports, never crashes
+        return (False, False, f"Chinese font {path} not usable by matplotlib ({e})")
+    return (ok, False, f"Chinese in figures: matplotlib falls back to {family} ({path})" if ok
+            else f"Chinese font {path} found but matplotlib does not draw {SAMPLE!r} with it")
 
 
 def doctor() -> int:

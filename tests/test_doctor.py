@@ -30,3 +30,11 @@ def test_damaged_weights_are_required_and_named(monkeypatch, tmp_path):
     monkeypatch.setattr(hub, "manifest", lambda path=None: {"x": {"file": "x.safetensors", "sha256": "0" * 64}})
     ok, required, line = next(c for c in doc.checks() if "weights" in c[2] or "models verified" in c[2])
     assert not ok and required and "x" in line and "make pretrained" in line
+
+
+def test_missing_chinese_font_is_a_note_with_the_fix(monkeypatch):
+    from t2ilab import fonts
+
+    monkeypatch.setattr(fonts, "cjk_font_file", lambda: None)
+    ok, required, line = doc.cjk_check()
+    assert not ok and not required and "fonts-noto-cjk" in line and "T2ILAB_CJK_FONT" in line
