@@ -27,9 +27,13 @@ def _preview(a: argparse.Namespace) -> None:
 
 
 def _generate(a: argparse.Namespace) -> None:
-    from .generate import generate_grid
+    from .generate import expand_prompt, generate_grid
 
-    print(generate_grid(a.prompt, model=a.model, n=a.n, seed=a.seed, out=a.out))
+    model, attributes = a.model, None
+    if a.expand:  # the language model at $T2ILAB_LLM_URL reads the prompt; one line says how it went
+        model, attributes, note = expand_prompt(a.prompt, a.model)
+        print(f"t2ilab generate: {note}", file=sys.stderr)
+    print(generate_grid(a.prompt, model=model, n=a.n, seed=a.seed, out=a.out, attributes=attributes))
 
 
 def _train(a: argparse.Namespace) -> None:
@@ -80,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=8, help="number of images")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("-o", "--out", default="out.png")
+    s.add_argument("--expand", action="store_true",
+                   help="let the language model at $T2ILAB_LLM_URL read the prompt (offline parser when unset or failing)")
     s.set_defaults(func=_generate)
 
     s = sub.add_parser("parse", help="print the canonical attributes of a prompt as JSON")

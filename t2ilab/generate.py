@@ -32,11 +32,11 @@ def get_model(model: str | torch.nn.Module | None, prompt: str | None = None) ->
 
 
 def generate(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8, seed: int = 0,
-             z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+             z: torch.Tensor | None = None, attributes: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` images [n, C, H, W] in [0,1] for `prompt`, and the attribute labels they were made from.
 
     The same seed gives the same images (on the same machine): it fixes both the open attributes
-    and the latent noise.
+    and the latent noise. `attributes` (e.g. from `expand_prompt`) replace the parse of `prompt`.
     """
     from .text import labels_for
 
@@ -45,7 +45,7 @@ def generate(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8
     net = get_model(model, prompt)
     if getattr(net, "kind", None) == "judge":
         raise T2ILabError("that model is a judge, which reads images: pick a generator (a -vae or -gan model)")
-    labels = labels_for(prompt, net.dataset, n=n, seed=seed)
+    labels = labels_for(prompt if attributes is None else attributes, net.dataset, n=n, seed=seed)
     gen = torch.Generator().manual_seed(seed)
     return net.generate(labels, z=z, generator=gen).cpu(), labels
 
@@ -63,8 +63,52 @@ def save_grid(images: torch.Tensor, out: str | Path, scale: int = 4) -> Path:
     return out
 
 
-def generate_grid(prompt: str, model: str | None = None, n: int = 8, seed: int = 0,
-                  out: str | Path = "out.png") -> Path:
+def generate_grid(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8, seed: int = 0,
+                  out: str | Path = "out.png", attributes: dict | None = None) -> Path:
     """`t2ilab generate`: images for a prompt saved as a grid PNG."""
-    images, _ = generate(prompt, model=model, n=n, seed=seed)
+    images, _ = generate(prompt, model=model, n=n, seed=seed, attributes=attributes)
     return save_grid(images, out)
+
+
+_OFFLINE = "; the offline parser was used instead"
+
+
+def expand_prompt(prompt: str, model: str | torch.nn.Module | None = None) -> tuple[torch.nn.Module, dict, str]:
+    """`t2ilab generate --expand`: (model, attributes, one-line note) with the language model at $T2ILAB_LLM_URL.
+
+    The note says what the language model answered, or why the offline parser answered instead
+    (no endpoint set, or the call failed: `t2ilab.text.llm.expand` falls back, never fails).
+    """
+    import json
+    import os
+    import warnings
+
+    from .text import expand
+    from .text.parse import check_prompt
+
+    check_prompt(prompt)  # an empty or overlong prompt is the user's mistake, not a fallback
+    try:
+        net = get_model(model, prompt)
+    except T2ILabError as e:
+        if model is not None:
+            raise
+        raise T2ILabError(f"{e}; with --expand, name the model (e.g. --model shapes-vae) so that the "
+                          f"language model knows which attributes to answer") from None
+    if getattr(net, "kind", None) == "judge":
+        raise T2ILabError("that model is a judge, which reads images: pick a generator (a -vae or -gan model)")
+    reason = "" if os.environ.get("T2ILAB_LLM_URL", "").strip() else "T2ILAB_LLM_URL is not set"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            attributes, source = expand(prompt, net.dataset)
+        except T2ILabError as e:
+            reason = str(caught[-1].message).replace("; using the offline parser", "") if caught else reason
+            if not reason:
+                raise
+            raise T2ILabError(f"{reason}{_OFFLINE}, and it refused the prompt: {e}") from None
+    if source == "llm":
+        note = f"the language model read the prompt as {json.dumps(attributes, ensure_ascii=False)}"
+    else:
+        reason = str(caught[-1].message).replace("; using the offline parser", "") if caught else reason
+        note = reason + _OFFLINE
+    return net, attributes, note
