@@ -62,38 +62,3 @@ def test_check_close_messages_help_a_student():
         check_close("f", [1.0, 2.0], 2.0)
     with pytest.raises(AssertionError, match="NaN or inf"):
         check_close("f", float("nan"), 2.0)
-
-
-def test_live_figure_shows_a_png_and_redraws_it_when_a_control_moves(monkeypatch):
-    import ipywidgets as widgets
-    import matplotlib
-
-    matplotlib.use("agg")
-    import matplotlib.pyplot as plt
-    from IPython.display import Image, Markdown
-
-    from t2ilab.course import widgets as live
-
-    shown, updates = [], []
-
-    class Handle:
-        def update(self, item):
-            updates.append(item)
-
-    monkeypatch.setattr("IPython.display.display", lambda item, display_id=False: shown.append(item) or Handle())
-    calls = []
-
-    def draw(k):
-        calls.append(k)
-        fig, ax = plt.subplots(figsize=(2, 1))
-        ax.plot([0, k])
-        return fig, Markdown(f"k = {k}")
-
-    slider = widgets.IntSlider(value=3, min=1, max=10)
-    live.live_figure(draw, {"k": slider})
-    assert isinstance(shown[0], widgets.HBox) and shown[0].children == (slider,)
-    assert isinstance(shown[1], Image) and shown[1].data[:8] == b"\x89PNG\r\n\x1a\n" and shown[2].data == "k = 3"
-    assert calls == [3] and not plt.get_fignums()  # the default picture is drawn once; figures are closed
-    slider.value = 7
-    assert calls == [3, 7] and isinstance(updates[0], Image) and updates[1].data == "k = 7"
-    assert shown[1].data != updates[0].data  # a different picture

@@ -1,0 +1,170 @@
+"""The one lesson widget helper: a widget tree with a static picture, cached states, drawing ahead,
+errors in one line, long work behind a button (t2ilab.course.widgets)."""
+import asyncio
+import base64
+import io
+
+import ipywidgets as widgets
+import matplotlib
+import pytest
+import torch
+from PIL import Image
+
+matplotlib.use("agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from t2ilab.course import widgets as live  # noqa: E402
+from t2ilab.course.execute import strip_widget_state  # noqa: E402
+
+VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def pixels(png: bytes):
+    import numpy as np
+
+    return torch.from_numpy(np.asarray(Image.open(io.BytesIO(png)).convert("L"))).flatten()
+
+
+def grey(level):
+    """A draw function: 3 images of one grey level; counts its calls."""
+    grey.calls.append(level)
+    if level < 0:
+        raise ValueError("no negative greys")
+    return torch.full((3, 1, 4, 4), level / 10)
+
+
+def make(level=5, **kwargs):
+    grey.calls = []
+    slider = widgets.IntSlider(value=level, min=-2, max=10, description="level")
+    return live.LiveFigure(grey, {"level": slider}, alt=lambda level: f"3 squares of grey {level}", **kwargs), slider
+
+
+def test_tensor_png_grid_size_and_values():
+    png = live.tensor_png(torch.ones(3, 1, 4, 4) * 0.5, scale=2, nrow=2, pad=1)
+    assert Image.open(io.BytesIO(png)).size == (2 * 8 + 3, 2 * 8 + 3)
+    p = pixels(png)
+    assert set(p.tolist()) == {128, 255}  # 0.5 -> 128 inside, white padding and the empty 4th cell
+
+
+def test_view_is_one_widget_tree_with_image_widgets():
+    view, slider = make()
+    assert isinstance(view.widget, widgets.VBox) and slider in view.widget.children[0].children
+    assert len(view.images) == 1 and view.images[0] in view.widget.children and not view.outputs
+    assert view.images[0].value[:8] == live.PNG_MAGIC and pixels(view.images[0].value).min() == 128
+    assert view.images[0].tooltip == "3 squares of grey 5" and grey.calls == [5]
+
+
+def test_moving_a_control_replaces_the_image_value_and_alt_text():
+    view, slider = make()
+    before = view.images[0].value
+    slider.value = 10
+    assert grey.calls == [5, 10] and view.images[0].value != before and pixels(view.images[0].value).min() == 255
+    assert view.images[0].tooltip == "3 squares of grey 10"
+    slider.value = 5  # back: served from the cache, not drawn again
+    assert grey.calls == [5, 10] and view.images[0].value == before and view.draws == 2
+
+
+def test_cache_zero_draws_every_time_and_refresh_forgets():
+    view, slider = make(cache=0)
+    slider.value = 6
+    slider.value = 5
+    assert grey.calls == [5, 6, 5]
+    view2, slider2 = make()
+    view2.refresh()
+    assert grey.calls == [5, 5]
+
+
+def test_a_failing_draw_is_one_line_and_keeps_the_picture():
+    view, slider = make()
+    before = view.images[0].value
+    slider.value = -1
+    assert view.error == "ValueError: no negative greys" and "no negative greys" in view.message.value
+    assert view.message.layout.display is None and view.images[0].value == before
+    slider.value = 7
+    assert view.error is None and view.message.value == "" and view.message.layout.display == "none"
+
+
+def test_display_bundle_has_the_widget_a_static_png_and_alt_text():
+    view, _ = make()
+    data = view._repr_mimebundle_()
+    assert data[VIEW]["model_id"] == view.widget.model_id
+    assert base64.b64decode(data["image/png"]) == view.images[0].value
+    assert data["text/plain"] == "3 squares of grey 5"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [{"output_type": "display_data", "data": dict(data)}]}
+    import nbformat
+
+    nb = strip_widget_state(nbformat.from_dict({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert set(nb.cells[0].outputs[0].data) == {"image/png", "text/plain"}  # what the repository page shows
+
+
+def test_figures_are_encoded_once_and_closed_and_other_items_go_to_an_output():
+    from IPython.display import Markdown
+
+    def draw(k):
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.plot([0, k])
+        ax.set_title("草地 k")
+        return fig, Markdown(f"k = {k}")
+
+    slider = widgets.IntSlider(value=3, min=1, max=10, description="k")
+    view = live.LiveFigure(draw, {"k": slider})
+    assert len(view.images) == 1 and len(view.outputs) == 1 and not plt.get_fignums()
+    assert Image.open(io.BytesIO(view.images[0].value)).size == (200, 100)
+    assert view.alt() == "draw: k = 3"
+
+
+def test_neighbours_of_each_kind_of_control():
+    n = live.neighbours
+    assert n(widgets.IntSlider(value=0, min=0, max=5)) == [1]
+    assert n(widgets.FloatSlider(value=1.5, min=-3, max=3, step=0.1)) == [1.4, 1.6]
+    assert n(widgets.SelectionSlider(options=[0.1, 0.3, 1.0], value=1.0)) == [0.3]
+    assert n(widgets.Dropdown(options=[("a", 1), ("b", 2), ("c", 3)], value=2)) == [1, 3]
+    assert n(widgets.FloatLogSlider(value=1e-3, base=10, min=-4, max=-1, step=0.5)) == [
+        live._key(10 ** -3.5), live._key(10 ** -2.5)]
+    assert n(widgets.Text(value="x")) == [] and n(widgets.Checkbox(value=True)) == []
+
+
+def test_a_move_queues_the_states_a_hand_reaches_next():
+    a, b = widgets.IntSlider(value=5, min=0, max=10), widgets.IntSlider(value=0, min=0, max=3)
+    view = live.LiveFigure(lambda a, b: torch.zeros(1, 1, 2, 2), {"a": a, "b": b}, prefetch=5)
+    a.value = 4  # moving down: 3 and 2 next, then back to 5, then b's neighbour
+    assert [s["a"] for s in view._queue] == [3, 2, 5, 4] and [s["b"] for s in view._queue] == [0, 0, 0, 1]
+
+
+def test_states_are_drawn_ahead_while_the_kernel_is_idle():
+    async def main():
+        view, slider = make()
+        slider.value = 6
+        assert grey.calls == [5, 6]
+        await asyncio.sleep(0.5)
+        assert sorted(grey.calls[2:]) == [7, 8]  # 5 was drawn already; 4 and beyond only after 3 new ones
+        slider.value = 7
+        return grey.calls
+
+    calls = asyncio.run(main())
+    assert calls.count(7) == 1  # the move to 7 was served from what was drawn ahead
+
+
+def test_live_figure_displays_once(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *items, **kw: shown.extend(items))
+    grey.calls = []
+    handle = live.live_figure(grey, {"level": widgets.IntSlider(value=2, description="level")})
+    assert len(shown) == 1 and isinstance(shown[0], live.LiveFigure)
+    assert handle._ipython_display_() is None and handle.images == shown[0].images
+
+
+def test_button_task_runs_with_progress_and_reports_errors():
+    def run(progress, n):
+        for i in range(n):
+            progress((i + 1) / n, f"{i + 1} of {n}")
+        return n * 2
+
+    n = widgets.IntSlider(value=4, description="n")
+    task = live.ButtonTask(run, {"n": n}, description="evaluate")
+    task.button.click()
+    assert task.result == 8 and task.bar.value == 1.0 and task.bar.bar_style == "success" and not task.button.disabled
+    task.run = lambda progress, n: 1 / 0
+    task.start()
+    assert task.error.startswith("ZeroDivisionError") and task.bar.bar_style == "danger"
+    assert task.label.value == task.error
