@@ -20,10 +20,9 @@ def _parse(a: argparse.Namespace) -> None:
 
 
 def _preview(a: argparse.Namespace) -> None:
-    from .data import load
-    from .data.preview import preview
+    from .data.preview import preview_dataset
 
-    print(preview(load(a.dataset, n=max(a.n, 64), seed=a.seed), a.out, n=a.n, seed=a.seed))
+    print(preview_dataset(a.dataset, a.out, n=a.n, seed=a.seed))
 
 
 def _generate(a: argparse.Namespace) -> None:
@@ -40,13 +39,13 @@ def _train(a: argparse.Namespace) -> None:
     from .train.run import train_cli
 
     train_cli(a.kind, a.dataset, seconds=a.seconds, steps=a.steps, seed=a.seed, out=a.out,
-              checkpoint_every=a.checkpoint_every)
+              checkpoint_every=a.checkpoint_every, resume=a.resume, force=a.force)
 
 
 def _evaluate(a: argparse.Namespace) -> None:
     from .metrics.evaluate import evaluate
 
-    result = evaluate(a.model, samples=a.samples, seed=a.seed)
+    result = evaluate(a.model, samples=a.samples, seed=a.seed, judge=a.judge)
     if a.json:
         print(json.dumps(result))
     else:
@@ -64,7 +63,7 @@ def _workspace(a: argparse.Namespace) -> None:
 def _release(a: argparse.Namespace) -> None:
     from .course.release import release
 
-    for path in release(a.to):
+    for path in release(a.to, force=a.force):
         print(path)
 
 
@@ -74,8 +73,17 @@ def _doctor(a: argparse.Namespace) -> None:
     sys.exit(doctor())
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line ("t2ilab train: argument --seed: invalid int value: '1e23'"), exit 2.
+
+    Subcommand parsers are made by `add_subparsers` with the parent's class, so this covers all."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="t2ilab", description="Describe an image in words, get an image.")
+    p = _Parser(prog="t2ilab", description="Describe an image in words, get an image.")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("generate", help="generate images from a prompt")
@@ -109,11 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="folder for model.safetensors and the training log")
     s.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
                    help="save the weights so far this often (default 30)")
+    s.add_argument("--resume", action="store_true", help="continue the run in --out (its weights and history)")
+    s.add_argument("--force", action="store_true",
+                   help="train a new model in an --out that holds a run (the old one moves to --out/previous/)")
     s.set_defaults(func=_train)
 
     s = sub.add_parser("evaluate", help="measure a model with its dataset's judge")
     s.add_argument("--model", required=True)
     s.add_argument("--samples", type=int, default=1000)
+    s.add_argument("--judge", default=None, help="the judge to read the images (default: the dataset's shipped "
+                   "judge; for an image folder, one trained with `t2ilab train judge --dataset FOLDER`)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=_evaluate)
@@ -124,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("release", help="student versions of the lessons (solutions and hidden tests removed)")
     s.add_argument("--to", default="release")
+    s.add_argument("--force", action="store_true", help="overwrite files in --to that release did not write")
     s.set_defaults(func=_release)
 
     s = sub.add_parser("doctor", help="check the installation in plain lines")

@@ -11,24 +11,39 @@ from .errors import T2ILabError
 
 
 @lru_cache(maxsize=8)
-def _cached(name: str) -> torch.nn.Module:
+def _load(name: str, path: str, version: tuple) -> torch.nn.Module:
     return hub.load(name)
+
+
+def _cached(name: str) -> torch.nn.Module:
+    """hub.load, cached per file *version*: a model trained again into the same folder is reloaded."""
+    path, _ = hub.resolve(name)
+    try:
+        st = path.stat()
+        version = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        version = ()
+    return _load(name, str(path.resolve()), version)
+
+
+def default_model(prompt: str | None) -> str:
+    """The shipped generator used when no model is named: the VAE (else GAN) of the prompt's dataset."""
+    from .text import guess_dataset
+
+    dataset = guess_dataset(prompt or "")
+    shipped = hub.manifest()
+    names = [f"{dataset}-vae", f"{dataset}-gan"] + [k for k, v in shipped.items() if v["dataset"] == dataset]
+    model = next((n for n in names if n in shipped and shipped[n]["kind"] != "judge"), None)
+    if model is None:
+        raise T2ILabError(f"no shipped model for {dataset!r}: train one with `t2ilab train vae --dataset {dataset}`")
+    return model
 
 
 def get_model(model: str | torch.nn.Module | None, prompt: str | None = None) -> torch.nn.Module:
     """A model object from a name, path or module; with none, the shipped VAE for the prompt's dataset."""
     if isinstance(model, torch.nn.Module):
         return model
-    if model is None:
-        from .text import guess_dataset
-
-        dataset = guess_dataset(prompt or "")
-        shipped = hub.manifest()
-        names = [f"{dataset}-vae", f"{dataset}-gan"] + [k for k, v in shipped.items() if v["dataset"] == dataset]
-        model = next((n for n in names if n in shipped and shipped[n]["kind"] != "judge"), None)
-        if model is None:
-            raise T2ILabError(f"no shipped model for {dataset!r}: train one with `t2ilab train vae --dataset {dataset}`")
-    return _cached(str(model))
+    return _cached(str(default_model(prompt) if model is None else model))
 
 
 def generate(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8, seed: int = 0,
@@ -40,8 +55,11 @@ def generate(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8
     """
     from .text import labels_for
 
-    if n < 1 or n > 1024:
+    from .validate import check_seed
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n > 1024:
         raise T2ILabError(f"-n {n} is out of range: ask for 1 to 1024 images")
+    check_seed(seed)
     net = get_model(model, prompt)
     if getattr(net, "kind", None) == "judge":
         raise T2ILabError("that model is a judge, which reads images: pick a generator (a -vae or -gan model)")
@@ -54,9 +72,9 @@ def save_grid(images: torch.Tensor, out: str | Path, scale: int = 4) -> Path:
     """Save images as one PNG grid, enlarged `scale` times (nearest neighbour) so pixels stay crisp."""
     from torchvision.utils import save_image
 
-    out = Path(out)
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise T2ILabError(f"output {out} must end in .png or .jpg")
+    from .validate import check_output_file
+
+    out = check_output_file(out, (".png", ".jpg", ".jpeg"), "output")
     out.parent.mkdir(parents=True, exist_ok=True)
     big = torch.nn.functional.interpolate(images, scale_factor=scale, mode="nearest")
     save_image(big, out, nrow=min(8, len(images)), padding=2, pad_value=1.0)
@@ -65,7 +83,17 @@ def save_grid(images: torch.Tensor, out: str | Path, scale: int = 4) -> Path:
 
 def generate_grid(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8, seed: int = 0,
                   out: str | Path = "out.png", attributes: dict | None = None) -> Path:
-    """`t2ilab generate`: images for a prompt saved as a grid PNG."""
+    """`t2ilab generate`: images for a prompt saved as a grid PNG.
+
+    Without a model, one line on stderr names the shipped model it picked."""
+    import sys
+
+    from .validate import check_output_file
+
+    check_output_file(out, (".png", ".jpg", ".jpeg"), "output")  # before any work
+    if model is None:
+        model = default_model(prompt)
+        print(f"t2ilab generate: using the shipped model {model} (choose another with --model)", file=sys.stderr)
     images, _ = generate(prompt, model=model, n=n, seed=seed, attributes=attributes)
     return save_grid(images, out)
 

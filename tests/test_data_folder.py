@@ -91,7 +91,7 @@ def test_missing_empty_and_unreadable(tmp_path, folder):
 
 def test_load_a_folder_by_path(folder):
     ds = load(str(folder))
-    assert len(ds) == 5 and ds.name == "folder"
+    assert len(ds) == 5 and ds.name == str(folder.resolve())  # the name its models carry
     two = load(str(folder), n=2, seed=0)
     assert len(two) == 2 and two.images.shape == (2, 3, 32, 32)
     row = [i for i in range(5) if torch.equal(ds.images[i], two.images[0])][0]

@@ -27,13 +27,68 @@ SCHEMAS: dict[str, dict[str, list[str]]] = {
 }
 
 
+class FolderVocabulary:
+    """What the prompts of an image folder can say: its class names (the values of `label`) and
+    its captions, each caption standing for the class of the images it describes."""
+
+    def __init__(self, name: str, labels: list[str], captions: dict[str, str] | None = None):
+        self.name, self.labels, self.captions = name, list(labels), dict(captions or {})
+        self.schema = {"label": self.labels}
+        self.table = None  # the parser's phrase table, built on first use
+
+    def to_json(self) -> dict:
+        return {"labels": self.labels, "captions": self.captions}
+
+
+FOLDERS: dict[str, FolderVocabulary] = {}   # canonical folder name -> vocabulary, filled as folders are read
+
+
+def canonical(dataset: str) -> str:
+    """A built-in dataset's name, or an image folder's absolute path (the name its models carry)."""
+    from pathlib import Path
+
+    if dataset in SCHEMAS or not isinstance(dataset, str):
+        return dataset
+    return str(Path(dataset).expanduser().resolve()) if dataset else dataset
+
+
+def register_folder(name: str, labels: list[str], captions: dict[str, str] | None = None) -> FolderVocabulary:
+    """Make an image folder's prompts known to the parser (done by loading the folder or a model of it)."""
+    vocab = FolderVocabulary(canonical(name), labels, captions)
+    old = FOLDERS.get(vocab.name)
+    if old is not None and old.labels == vocab.labels and old.captions == vocab.captions:
+        return old
+    FOLDERS[vocab.name] = vocab
+    return vocab
+
+
+def folder_vocabulary(dataset: str) -> FolderVocabulary | None:
+    """The vocabulary of an image folder: registered, or read from the folder (names and captions.csv only)."""
+    from pathlib import Path
+
+    if not isinstance(dataset, str) or dataset in SCHEMAS or not dataset:
+        return None
+    name = canonical(dataset)
+    if name in FOLDERS:
+        return FOLDERS[name]
+    if Path(name).is_dir():
+        from .folder import read_vocabulary
+
+        return read_vocabulary(name)
+    return None
+
+
 def schema(dataset: str) -> dict[str, list[str]]:
-    """The attribute schema of a built-in dataset."""
+    """The attribute schema of a built-in dataset or of an image folder ({"label": class names})."""
     from ..errors import T2ILabError
 
-    if dataset not in SCHEMAS:
-        raise T2ILabError(f"unknown dataset {dataset!r}: choose one of {', '.join(SCHEMAS)}")
-    return SCHEMAS[dataset]
+    if dataset in SCHEMAS:
+        return SCHEMAS[dataset]
+    vocab = folder_vocabulary(dataset)
+    if vocab is None:
+        raise T2ILabError(f"unknown dataset {dataset!r}: choose one of {', '.join(SCHEMAS)}, or an image folder "
+                          "(load it, or a model trained on it, first)")
+    return vocab.schema
 
 
 def _heldout(dataset: str, modulus: int) -> list[tuple[int, ...]]:

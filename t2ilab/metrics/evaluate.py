@@ -16,16 +16,24 @@ from .frechet import frechet_distance_features
 from .manifold import precision_recall
 
 
+MAX_SAMPLES = 20_000   # 20,000 32x32 RGB images are 250 MB per set; more is not more exact in class
+
+
 def combos(dataset: str, heldout: bool, n: int, seed: int) -> torch.Tensor:
     """`n` label tuples drawn uniformly from the seen (or the held-out) combinations."""
-    held = set(HELDOUT[dataset])
-    every = itertools.product(*[range(len(v)) for v in SCHEMAS[dataset].values()])
+    from ..data.schema import schema
+
+    held = set(HELDOUT.get(dataset, []))
+    every = itertools.product(*[range(len(v)) for v in schema(dataset).values()])
     pool = torch.tensor(HELDOUT[dataset] if heldout else [c for c in every if c not in held])
     return pool[torch.randint(len(pool), (n,), generator=torch.Generator().manual_seed(seed))]
 
 
 def judge_for(dataset: str) -> torch.nn.Module:
     """The shipped judge of a dataset."""
+    if dataset not in SCHEMAS:
+        raise T2ILabError(f"no shipped judge for the image folder {dataset}: train one with "
+                          f"`t2ilab train judge --dataset {dataset} --out JUDGE` and pass --judge JUDGE")
     if f"{dataset}-judge" not in hub.manifest():
         raise T2ILabError(f"no judge for {dataset!r}: train one with `t2ilab train judge --dataset {dataset}` "
                           "or run `make pretrained`")
@@ -33,35 +41,63 @@ def judge_for(dataset: str) -> torch.nn.Module:
 
 
 def real_images(dataset: str, n: int, seed: int) -> torch.Tensor:
-    """Fresh real images the judge did not train on (the test split, or a new seed)."""
+    """Fresh real images the judge did not train on (the test split, or a new seed); for an image
+    folder, its own images (all of them when it holds fewer than `n`)."""
     if dataset == "fashion":
         return load("fashion", split="test", n=n, seed=seed).images
+    if dataset not in SCHEMAS:
+        return _folder(dataset, n, seed).images
     return load(dataset, split="all", n=n, seed=10_000 + seed).images
+
+
+def _folder(dataset: str, n: int, seed: int):
+    from pathlib import Path
+
+    if not Path(dataset).is_dir():
+        raise T2ILabError(f"the image folder {dataset} the model was trained on is not here: evaluate needs its "
+                          "images (copy the folder back to that path)")
+    data = load(dataset)
+    return data if len(data) <= n else load(dataset, n=n, seed=seed)
 
 
 @torch.no_grad()
 def evaluate(model: str | torch.nn.Module, samples: int = 1000, seed: int = 0, judge=None) -> dict:
-    """prompt_accuracy, heldout_accuracy, fid, precision, recall, diversity, samples, seconds."""
-    if samples < 10:
-        raise T2ILabError(f"--samples {samples} is too few for stable metrics: use at least 10")
+    """prompt_accuracy, heldout_accuracy, fid, precision, recall, diversity, samples, seconds.
+
+    `judge` is a judge model or its name/path (default: the dataset's shipped judge; an image
+    folder has none, so give one trained on it)."""
+    from ..data.schema import schema
+    from ..validate import check_count, check_seed
+
+    check_count(samples, "--samples", 10, MAX_SAMPLES, "at least 10 for stable metrics; 1000 is usual")
+    check_seed(seed, "--seed")
     t0 = time.perf_counter()
     net = hub.load(model) if not isinstance(model, torch.nn.Module) else model
     dataset = net.dataset
-    if dataset not in SCHEMAS:
-        raise T2ILabError(f"{dataset!r} has no judge: evaluate works for {', '.join(SCHEMAS)}")
+    schema(dataset)  # a built-in dataset or a known image folder
+    if judge is not None and not isinstance(judge, torch.nn.Module):
+        judge = hub.load(judge)
+    if judge is not None and getattr(judge, "kind", "judge") != "judge":
+        raise T2ILabError(f"--judge must be a judge model, not a {judge.kind}: train one with `t2ilab train judge`")
+    if judge is not None and getattr(judge, "dataset", dataset) != dataset:
+        raise T2ILabError(f"the judge was trained on {judge.dataset}, the model on {dataset}: give a judge of "
+                          "the model's dataset")
+    if getattr(net, "kind", None) == "judge":
+        if dataset in SCHEMAS:
+            data = load(dataset, split="test", n=samples, seed=seed) if dataset == "fashion" else \
+                load(dataset, split="all", n=samples, seed=10_000 + seed)
+        else:
+            data = _folder(dataset, samples, seed)
+        acc = attribute_accuracy(net.cpu().predict(data.images), data.labels)
+        return {"attribute_accuracy": min(acc), **{f"accuracy_{a}": v for a, v in zip(schema(dataset), acc)},
+                "samples": len(data), "seconds": round(time.perf_counter() - t0, 2)}
     judge = (judge or judge_for(dataset)).cpu().eval()
     real = real_images(dataset, samples, seed)
-    if getattr(net, "kind", None) == "judge":
-        data = load(dataset, split="test", n=samples, seed=seed) if dataset == "fashion" else \
-            load(dataset, split="all", n=samples, seed=10_000 + seed)
-        acc = attribute_accuracy(net.cpu().predict(data.images), data.labels)
-        return {"attribute_accuracy": min(acc), **{f"accuracy_{a}": v for a, v in zip(SCHEMAS[dataset], acc)},
-                "samples": samples, "seconds": round(time.perf_counter() - t0, 2)}
     gen = torch.Generator().manual_seed(seed)
     wanted = combos(dataset, False, samples, seed)
     fake = net.generate(wanted, generator=gen).cpu()
     result = {"prompt_accuracy": prompt_accuracy(judge.predict(fake), wanted), "heldout_accuracy": None}
-    if HELDOUT[dataset]:
+    if HELDOUT.get(dataset):
         held = combos(dataset, True, samples, seed)
         result["heldout_accuracy"] = prompt_accuracy(judge.predict(net.generate(held, generator=gen).cpu()), held)
     f_real, f_fake = judge.embed(real), judge.embed(fake)

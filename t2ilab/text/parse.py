@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 
-from ..data.schema import SCHEMAS, schema
+from ..data.schema import SCHEMAS, FolderVocabulary, folder_vocabulary, schema
 from ..errors import T2ILabError
 from .lexicon import ATTRIBUTE_PLURALS, COUNT_WORDS, NEUTRAL, STOP_WORDS, phrases
 from .tokenize import is_chinese, tokenize
@@ -23,9 +23,50 @@ _NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eigh
 Entry = tuple[str, "str | None", "str | None"]  # (kind: attr | neutral | stop | count, attribute, value)
 
 
-@functools.lru_cache(maxsize=None)
 def _table(dataset: str) -> tuple[dict[tuple[str, ...], Entry], int]:
     """Token tuple of every phrase a dataset knows -> its entry; and the longest phrase in tokens."""
+    if dataset in SCHEMAS:
+        return _builtin_table(dataset)
+    vocab = folder_vocabulary(dataset)
+    if vocab is None:
+        schema(dataset)  # raises: unknown dataset
+    if vocab.table is None:
+        vocab.table = _folder_table(vocab)
+    return vocab.table
+
+
+def _common(table: dict[tuple[str, ...], Entry]) -> None:
+    for w in STOP_WORDS:
+        table[tuple(tokenize(w))] = ("stop", None, None)
+    for w in COUNT_WORDS:
+        table[tuple(tokenize(w))] = ("count", None, None)
+
+
+def folder_phrases(vocab: FolderVocabulary) -> dict[str, tuple[str, str]]:
+    """An image folder's prompts -> ("label", class): each caption, each class name ("sea_lions",
+    "sea lions") and its singular ("sea lion")."""
+    table = {text: ("label", value) for text, value in vocab.captions.items()}
+    for value in vocab.labels:
+        words = " ".join(tokenize(value))
+        for phrase in {value, words, *(" ".join(words.split()[:-1] + [s]) for s in _singulars(words.split()[-1])
+                                       if words)}:
+            if phrase.strip():
+                table[phrase] = ("label", value)
+    return table
+
+
+def _folder_table(vocab: FolderVocabulary) -> tuple[dict[tuple[str, ...], Entry], int]:
+    table: dict[tuple[str, ...], Entry] = {}
+    _common(table)
+    for phrase, (attr, value) in folder_phrases(vocab).items():
+        key = tuple(tokenize(phrase))
+        if key:
+            table[key] = ("attr", attr, value)
+    return table, max(map(len, table))
+
+
+@functools.lru_cache(maxsize=None)
+def _builtin_table(dataset: str) -> tuple[dict[tuple[str, ...], Entry], int]:
     table: dict[tuple[str, ...], Entry] = {}
     for w in STOP_WORDS:
         table[tuple(tokenize(w))] = ("stop", None, None)
@@ -124,6 +165,13 @@ def _or(words: list[str]) -> str:
 
 def unknown_words_message(words: list[str], dataset: str) -> str:
     """One line naming each unknown word with the nearest known words (difflib) or its dataset."""
+    vocab = None if dataset in SCHEMAS else folder_vocabulary(dataset)
+    if vocab is not None:
+        some = ", ".join(repr(v) for v in vocab.labels[:6]) + (", …" if len(vocab.labels) > 6 else "")
+        close = difflib.get_close_matches(" ".join(words), sorted(folder_phrases(vocab)), n=3, cutoff=0.6)
+        return (f"unknown word{'s' if len(words) > 1 else ''} {', '.join(map(repr, words))}: prompts of the image "
+                f"folder {dataset} are its class names ({some}) or its captions"
+                + (f"; did you mean {_or(close)}?" if close else ""))
     known = sorted({*phrases(dataset), *NEUTRAL[dataset]})
     lost, notes = [], []
     for w in words:

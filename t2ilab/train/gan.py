@@ -15,7 +15,7 @@ from ..losses import (auxiliary_classifier_loss, discriminator_loss, generator_l
                       generator_loss_saturating, hinge_discriminator_loss, hinge_generator_loss)
 from ..models.gan import ConditionalGAN
 from .batches import Batches
-from .loop import History, fit
+from .loop import History, fit, start_from
 from .schedules import ExponentialDecay, Progress, batch_size
 
 LOSSES = {
@@ -30,7 +30,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
               batch_end: int | None = None, k: int = 1, latent: int = 32, auxiliary: bool = True,
               projection: bool = False, spectral: bool = False, aux_weight: float = 1.0,
               lr_final: float = 0.1, n: int = 50000, live=None, progress: bool = True,
-              checkpoint=None, checkpoint_every: float = 30.0,
+              checkpoint=None, checkpoint_every: float = 30.0, init=None,
               device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
     """A conditional DCGAN on `dataset`. `batch_end` grows the batch over the budget (None: fixed)."""
     if loss not in LOSSES:
@@ -39,11 +39,13 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
         raise T2ILabError(f"k={k}: the discriminator needs at least 1 step per generator step")
     torch.manual_seed(seed)
     dev = device or default_device()
-    data = data if data is not None else load(dataset, split="train", n=None if dataset == "fashion" else n, seed=seed)
+    data = data if data is not None else load(dataset, split="train", n=n if dataset in ("shapes", "scenes") else None,
+                                                  seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     gan = ConditionalGAN(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values()), latent=latent,
                          projection=projection, auxiliary=auxiliary, spectral=spectral).to(dev)
-    gan.dataset = dataset  # the live view and generate() read it
+    start_from(gan, init)
+    gan.dataset = data.name  # the live view and generate() read it (a folder: its full path)
     G, D = gan.generator, gan.discriminator
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))

@@ -8,13 +8,13 @@ from ..data import load
 from ..device import device as default_device
 from ..models.judge import Judge
 from .batches import Batches
-from .loop import History, fit
+from .loop import History, fit, start_from
 from .schedules import ExponentialDecay, Progress
 
 
 def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | None = None, seed: int = 0,
                 n: int = 20000, batch: int = 128, lr: float = 2e-3, lr_final: float = 0.05, flip: bool | None = None,
-                progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0,
+                progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0, init=None,
                 device: torch.device | None = None) -> tuple[Judge, History]:
     """A judge for `dataset`, trained on all attribute combinations (it measures; it must read them all).
 
@@ -24,10 +24,12 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
     flip = (dataset == "fashion") if flip is None else flip
     torch.manual_seed(seed)
     dev = device or default_device()
-    data = load(dataset, split="train" if dataset == "fashion" else "all", n=None if dataset == "fashion" else n, seed=seed)
+    data = load(dataset, split="train" if dataset == "fashion" else "all", n=n if dataset in ("shapes", "scenes") else None,
+                                                  seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     judge = Judge(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values())).to(dev)
-    judge.dataset = dataset
+    start_from(judge, init)
+    judge.dataset = data.name
     opt = torch.optim.Adam(judge.parameters(), lr=lr)
     draw = Batches(data.images, data.labels, dev, seed)
     ce = nn.CrossEntropyLoss()

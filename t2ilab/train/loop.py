@@ -121,3 +121,18 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
     if history.stopped:
         print(history.stopped)
     return history
+
+
+def start_from(model: torch.nn.Module, init: torch.nn.Module | None) -> None:
+    """Continue training `init` (`t2ilab train --resume`): copy its weights into the new `model`.
+
+    The options must be the ones the run was trained with: the configs have to agree."""
+    if init is None:
+        return
+    from ..errors import T2ILabError
+
+    if getattr(init, "config", None) != getattr(model, "config", None):
+        diff = sorted(k for k in set(init.config) | set(model.config) if init.config.get(k) != model.config.get(k))
+        raise T2ILabError(f"--resume: the saved run has a different configuration ({', '.join(diff)}): "
+                          "train with the options of that run, or use --force to start a new one")
+    model.load_state_dict(init.state_dict())

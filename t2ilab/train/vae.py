@@ -9,7 +9,7 @@ from ..losses import beta_elbo, beta_schedule
 from ..metrics.pixel import mae, mse
 from ..models.vae import ConditionalVAE
 from .batches import Batches
-from .loop import History, fit
+from .loop import History, fit, start_from
 from .schedules import ExponentialDecay, Progress
 
 
@@ -17,7 +17,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
               beta: float = 2.0, latent: int = 16, lr: float = 2e-3, batch: int = 32,
               widths: tuple[int, int, int] = (32, 64, 128), body: str = "conv", hidden: int = 400,
               warmup: int = 200, conditional: bool = True, n: int = 50000, lr_final: float = 0.1,
-              live=None, progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0,
+              live=None, progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0, init=None,
               device: torch.device | None = None,
               data=None) -> tuple[ConditionalVAE, History]:
     """A (conditional) VAE on `dataset`; β is annealed from 0 over `warmup` steps.
@@ -28,13 +28,15 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     """
     torch.manual_seed(seed)
     dev = device or default_device()
-    data = data if data is not None else load(dataset, split="train", n=None if dataset == "fashion" else n, seed=seed)
+    data = data if data is not None else load(dataset, split="train", n=n if dataset in ("shapes", "scenes") else None,
+                                                  seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     classes = tuple(len(v) for v in data.schema.values()) if conditional else ()
     model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent, widths=widths, body=body,
                            hidden=hidden).to(dev)
     model.init_output_bias(data.images)
-    model.dataset = dataset  # the live view and generate() read it
+    start_from(model, init)
+    model.dataset = data.name  # the live view and generate() read it (a folder: its full path)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     budget = Progress(seconds=None if steps else seconds, steps=steps)
     draw = Batches(data.images, data.labels, dev, seed)
