@@ -41,7 +41,11 @@ lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.root_dir=workspace
 
 test: setup
-	T2ILAB_FAST=1 $(BIN)/python -m pytest tests/ --nbval-lax lessons/ -q
+	T2ILAB_FAST=1 $(BIN)/python -m pytest tests/ --nbval-lax lessons/ -q -m 'not hub'
+
+# A class on a real JupyterHub on 127.0.0.1 (tests/test_jupyterhub.py, a few minutes); .ci/run runs it too.
+test-hub: setup
+	T2ILAB_FAST=1 $(BIN)/python -m pytest tests/test_jupyterhub.py -q -m hub
 
 unit: setup
 	$(BIN)/python -m pytest tests/ -q
