@@ -1,4 +1,13 @@
 """Student versions and the workspace: solutions out, hidden tests out, edited notebooks never overwritten."""
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import zipfile
+
 import nbformat
 import pytest
 
@@ -35,21 +44,150 @@ def test_release_writes_student_versions(tmp_path):
     assert "f(3)" not in cells[2].source and "f(1)" in cells[2].source
 
 
-def test_workspace_never_overwrites_an_edited_notebook(tmp_path):
+def ran(path):
+    """What JupyterLab does when a student runs every cell and saves: outputs, no edits."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.execution_count = 1
+            cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
+    cell.metadata["collapsed"] = True
+    nbformat.write(nb, path)
+
+
+def edit(path, old="YOUR CODE HERE", new="my answer"):
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace(old, new)
+    nbformat.write(nb, path)
+
+
+def test_workspace_outputs_are_not_edits(tmp_path):
     src, ws = tmp_path / "src", tmp_path / "ws"
     lesson(src)
     assert workspace(ws, lessons=src) == {"01_x.ipynb": "added"}
+    ran(ws / "01_x.ipynb")
+    saved = (ws / "01_x.ipynb").read_bytes()
     assert workspace(ws, lessons=src) == {"01_x.ipynb": "unchanged"}
-    lesson(src, "intro, improved")  # the course is updated, the student has not touched the file
+    assert (ws / "01_x.ipynb").read_bytes() == saved  # the student's outputs stay
+    lesson(src, "intro, improved")  # the course is updated; the student only ran the lesson
     assert workspace(ws, lessons=src) == {"01_x.ipynb": "updated"}
     assert "improved" in (ws / "01_x.ipynb").read_text()
-    mine = (ws / "01_x.ipynb").read_text().replace("YOUR CODE HERE", "my answer")
-    (ws / "01_x.ipynb").write_text(mine)  # the student works
+    assert sorted(p.name for p in ws.glob("*.ipynb")) == ["01_x.ipynb"]  # no .new beside it
+
+
+def test_workspace_never_overwrites_an_edited_notebook(tmp_path):
+    src, ws = tmp_path / "src", tmp_path / "ws"
+    lesson(src)
+    workspace(ws, lessons=src)
+    edit(ws / "01_x.ipynb")  # the student works
+    mine = (ws / "01_x.ipynb").read_bytes()
+    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; the new version is 01_x.new.ipynb"}
+    assert "my answer" not in (ws / "01_x.new.ipynb").read_text()  # the new version is the course's
+    lesson(src, "intro, improved")
+    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; the new version is 01_x.new.ipynb"}
+    assert "improved" in (ws / "01_x.new.ipynb").read_text()  # workspace's own untouched copy is refreshed
+    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; a newer version is in 01_x.new.ipynb"}
+    edit(ws / "01_x.new.ipynb", new="my second try")  # the student works in the .new copy too
+    second = (ws / "01_x.new.ipynb").read_bytes()
     lesson(src, "intro, improved again")
-    report = workspace(ws, lessons=src)
-    assert "kept your edited copy" in report["01_x.ipynb"]
-    assert (ws / "01_x.ipynb").read_text() == mine  # nothing lost
-    assert "improved again" in (ws / "01_x.new.ipynb").read_text()
+    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; the new version is 01_x.new2.ipynb"}
+    assert (ws / "01_x.ipynb").read_bytes() == mine and (ws / "01_x.new.ipynb").read_bytes() == second  # nothing lost
+    assert "improved again" in (ws / "01_x.new2.ipynb").read_text()
+
+
+def test_workspace_keeps_a_file_it_did_not_write_and_reads_the_old_record(tmp_path):
+    src, ws = tmp_path / "src", tmp_path / "ws"
+    lesson(src)
+    ws.mkdir()
+    (ws / "01_x.ipynb").write_text("not a notebook")  # a student's file that happens to have the name
+    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; the new version is 01_x.new.ipynb"}
+    assert (ws / "01_x.ipynb").read_text() == "not a notebook"
+    old = tmp_path / "old"  # a workspace from before: the record held the sha256 of each file's bytes
+    workspace(old, lessons=src)
+    (old / ".t2ilab-workspace.json").write_text(json.dumps({"01_x.ipynb": hashlib.sha256((old / "01_x.ipynb").read_bytes()).hexdigest()}))
+    lesson(src, "intro, improved")
+    assert workspace(old, lessons=src) == {"01_x.ipynb": "updated"}
+
+
+def test_no_lessons_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(T2ILabError, match="no lessons found in .*empty"):
+        workspace(tmp_path / "ws", lessons=tmp_path / "empty")
+    with pytest.raises(T2ILabError, match="no lessons found"):
+        release(tmp_path / "rel", lessons=tmp_path / "empty")
+    assert not (tmp_path / "rel").exists()
+
+
+def test_the_package_finds_its_lessons():
+    from t2ilab.course.release import LESSONS
+
+    assert LESSONS == pathlib.Path(__file__).resolve().parents[1] / "lessons"
+
+
+def test_a_non_editable_install_carries_the_lessons(tmp_path):
+    """pip install . (a wheel) ships lessons/ as t2ilab.lessons, and workspace finds them there."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    tree = tmp_path / "tree"
+    skip = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.egg-info", "build", "*.safetensors")  # weights: not the point here
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(root / name, tmp_path)
+    shutil.copytree(root / "t2ilab", tmp_path / "t2ilab", ignore=skip)
+    shutil.copytree(root / "lessons", tmp_path / "lessons", ignore=skip)
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
+    pip = [sys.executable, "-m", "pip", "-q"]
+    subprocess.run(pip + ["wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(tmp_path)],
+                   check=True, env=env, cwd=tmp_path)
+    [wheel] = (tmp_path / "dist").glob("t2ilab-*.whl")
+    lessons = sorted(p.name for p in (root / "lessons").glob("*.ipynb"))
+    inside = zipfile.ZipFile(wheel).namelist()
+    assert lessons and sorted(n.split("/")[-1] for n in inside if n.startswith("t2ilab/lessons/")) == lessons
+    subprocess.run(pip + ["install", "--no-deps", "--target", str(tree), str(wheel)], check=True, env=env)
+    out = subprocess.run([sys.executable, "-m", "t2ilab.cli", "workspace", "--to", "ws"], cwd=tmp_path / "dist",
+                         env={**env, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in (tmp_path / "dist" / "ws").glob("*.ipynb")) == lessons
+    assert out.stdout.splitlines() == [f"{name}: added" for name in lessons]
+    where = subprocess.run([sys.executable, "-c", "from t2ilab.course.release import LESSONS; print(LESSONS)"],
+                           cwd=tmp_path / "dist", env={**env, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
+    assert where.stdout.strip() == str((tree / "t2ilab" / "lessons").resolve())  # the installed copy, not the checkout
+
+
+def test_release_never_writes_into_the_source_lessons(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    lesson(src)
+    source = (src / "01_x.ipynb").read_bytes()
+    with pytest.raises(T2ILabError, match="holds the source lessons"):
+        release(src, lessons=src)
+    monkeypatch.chdir(src)
+    with pytest.raises(T2ILabError, match="holds the source lessons"):
+        release(".", lessons=src)
+    assert (src / "01_x.ipynb").read_bytes() == source and sorted(p.name for p in src.iterdir()) == ["01_x.ipynb"]
+
+
+def test_release_overwrites_only_what_it_wrote(tmp_path):
+    src, rel = tmp_path / "src", tmp_path / "rel"
+    lesson(src)
+    rel.mkdir()
+    (rel / "01_x.ipynb").write_text("the instructor's own notes")
+    with pytest.raises(T2ILabError, match="not written by t2ilab release.*--force"):
+        release(rel, lessons=src)
+    assert (rel / "01_x.ipynb").read_text() == "the instructor's own notes"
+    release(rel, lessons=src, force=True)
+    lesson(src, "intro, improved")
+    release(rel, lessons=src)  # its own file: replaced without --force
+    assert "improved" in (rel / "01_x.ipynb").read_text()
+    edit(rel / "01_x.ipynb", new="hand-tuned")
+    with pytest.raises(T2ILabError, match="changed since"):
+        release(rel, lessons=src)
+
+
+def test_release_cli_refuses_in_one_line(tmp_path, capsys):
+    from t2ilab.cli import main
+    from t2ilab.course.release import LESSONS
+
+    assert main(["release", "--to", str(LESSONS)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds the source lessons" in err
 
 
 def test_check_close_messages_help_a_student():

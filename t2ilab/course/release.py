@@ -6,6 +6,9 @@ are removed; outputs of exercise cells are cleared.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +16,20 @@ import nbformat
 
 from ..errors import T2ILabError
 
-LESSONS = Path(__file__).resolve().parents[2] / "lessons"
+RECORD = ".t2ilab-release.json"
+
+
+def _lessons() -> Path:
+    """The source lessons: package data `t2ilab.lessons` (mapped onto `lessons/` by setup.py, so an
+    editable and a non-editable install agree), else the checkout's `lessons/` folder."""
+    spec = importlib.util.find_spec("t2ilab.lessons")
+    for place in (spec.submodule_search_locations or []) if spec else []:
+        if any(Path(place).glob("*.ipynb")):
+            return Path(place).resolve()
+    return Path(__file__).resolve().parents[2] / "lessons"
+
+
+LESSONS = _lessons()
 _SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*\n?", re.S | re.M)
 _HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 
@@ -37,13 +53,49 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def release(to: str | Path, lessons: Path = LESSONS) -> list[Path]:
-    """Write student versions of every lesson into `to`; returns the written paths."""
+def lesson_paths(lessons: Path) -> list[Path]:
+    """The lesson notebooks in `lessons`; a clear error when there are none."""
+    found = sorted(Path(lessons).glob("*.ipynb"))
+    if not found:
+        raise T2ILabError(f"no lessons found in {lessons}: reinstall t2ilab (pip install t2ilab, or make setup in a checkout)")
+    return found
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def release(to: str | Path, lessons: Path | None = None, force: bool = False) -> list[Path]:
+    """Write student versions of every lesson into `to`; returns the written paths.
+
+    Never writes into the source lessons, and never overwrites a file in `to` that release did
+    not write (or that was changed since) unless `force`: a record in `to` keeps the sha256 of
+    each file it wrote.
+    """
+    lessons = LESSONS if lessons is None else Path(lessons)
+    sources = lesson_paths(lessons)
     to = Path(to)
+    if to.resolve() == lessons.resolve() or any((to / s.name).exists() and (to / s.name).samefile(s) for s in sources):
+        raise T2ILabError(f"{to} holds the source lessons (solutions and hidden tests): release into another folder, e.g. --to release")
+    if to.exists() and not to.is_dir():
+        raise T2ILabError(f"{to} is a file, not a folder: pass --to a folder for the student versions")
+    record_path = to / RECORD
+    try:
+        record = json.loads(record_path.read_text()) if record_path.exists() else {}
+    except ValueError:
+        record = {}
+    texts = {src.name: nbformat.writes(student_notebook(nbformat.read(src, as_version=4))) for src in sources}
+    if not force:
+        for name in texts:
+            dst = to / name
+            if dst.exists() and record.get(name) != _sha(dst.read_bytes()):
+                raise T2ILabError(f"{dst} was not written by t2ilab release (or was changed since): move it away, or pass --force to overwrite it")
     to.mkdir(parents=True, exist_ok=True)
     written = []
-    for src in sorted(lessons.glob("*.ipynb")):
-        nb = student_notebook(nbformat.read(src, as_version=4))
-        nbformat.write(nb, to / src.name)
-        written.append(to / src.name)
+    for name, text in texts.items():
+        data = (text if text.endswith("\n") else text + "\n").encode()
+        (to / name).write_bytes(data)
+        record[name] = _sha(data)
+        written.append(to / name)
+    record_path.write_text(json.dumps(record, indent=1, sort_keys=True))
     return written
