@@ -120,6 +120,17 @@ def _refused(message: str) -> str:
     return f"<span style='color:#b00020'>refused: {html.escape(message)}</span>"
 
 
+class Picture:
+    """Images [N, C, H, W] shown in a notebook as one PNG grid with alt text (HTML), PNG and text fallbacks."""
+
+    def __init__(self, images, alt: str, scale: int = 4, nrow: int = 8) -> None:
+        self.png, self.alt = tensor_png(images, scale=scale, nrow=nrow), alt
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": _img(self.png, self.alt), "image/png": base64.b64encode(self.png).decode(),
+                "text/plain": f"<{self.alt}>"}
+
+
 class _StaticView(widgets.VBox):
     """A VBox whose display output also holds a static rendering (HTML, PNG, a one-line text)."""
 
@@ -181,8 +192,9 @@ class PromptStudio(_StaticView):
         self.image.value = self.png
         self.image.tooltip = result.alt()
         fixed = len(result.attributes) - len(result.open)
+        left = f"{len(result.open)} left open and sampled per image" if result.open else "none left open"
         self.message.value = html.escape(f"{result.alt()}: the prompt fixed {fixed} of {len(result.attributes)} "
-                                         f"attributes, {len(result.open)} left open and sampled per image")
+                                         f"attributes, {left}")
         self.attributes.value = _table(attribute_rows(result))
 
     def _static(self):
