@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
+from t2ilab.losses.checks import as_float_tensor
 
 __all__ = [
     "gan_value",
@@ -29,8 +30,7 @@ __all__ = [
 
 def _logits(name: str, x: Tensor) -> Tensor:
     """Check a batch of discriminator logits: a non-empty floating tensor."""
-    if not isinstance(x, Tensor):
-        x = torch.as_tensor(x, dtype=torch.get_default_dtype())
+    x = as_float_tensor(name, x)
     if x.numel() == 0:
         raise T2ILabError(f"{name} is empty; pass the discriminator logits of at least one image")
     if not x.is_floating_point():
@@ -128,8 +128,8 @@ def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
     the density of generated ones (`p_g`). Where both are 0 the answer is 1/2 (nothing to
     tell apart). Plugged into V it gives $V(D^*, G) = -\log 4 + 2\,\mathrm{JSD}(p_\mathrm{data} \| p_g)$.
     """
-    p_data = torch.as_tensor(p_data, dtype=torch.get_default_dtype()) if not isinstance(p_data, Tensor) else p_data
-    p_g = torch.as_tensor(p_g, dtype=torch.get_default_dtype()) if not isinstance(p_g, Tensor) else p_g
+    p_data = as_float_tensor("p_data", p_data)
+    p_g = as_float_tensor("p_g", p_g)
     if p_data.shape != p_g.shape:
         raise T2ILabError(
             f"p_data has shape {tuple(p_data.shape)} but p_g has {tuple(p_g.shape)}; "
@@ -137,6 +137,8 @@ def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
         )
     if p_data.numel() == 0:
         raise T2ILabError("p_data and p_g are empty; evaluate the densities at one point or more")
+    if not (bool(torch.isfinite(p_data).all()) and bool(torch.isfinite(p_g).all())):
+        raise T2ILabError("p_data and p_g must be finite densities; a NaN or inf has no optimal discriminator")
     if bool((p_data < 0).any()) or bool((p_g < 0).any()):
         raise T2ILabError("p_data and p_g are densities and must be >= 0; pass probabilities, not log-probabilities")
     total = p_data + p_g  # p_data(x) + p_g(x)
@@ -153,12 +155,18 @@ def auxiliary_classifier_loss(class_logits: Sequence[Tensor], labels: Tensor) ->
     logits for attribute $a$ (`class_logits[a]`, shape [B, C_a]) and $y_a$ the true class
     (`labels[:, a]`, shape [B, A]). Both D (on real images) and G (on its images) minimise it.
     """
-    if isinstance(class_logits, Tensor):
+    if isinstance(class_logits, Tensor) or not isinstance(class_logits, Sequence) or isinstance(class_logits, str):
         raise T2ILabError(
             "class_logits must be a list with one [B, C_a] tensor per attribute; wrap a single head as [logits]"
         )
     if not isinstance(labels, Tensor):
-        labels = torch.as_tensor(labels)
+        if labels is None or isinstance(labels, (str, bytes)):
+            raise T2ILabError(f"labels must be integer class indices (a [B, A] torch.long tensor), got "
+                              f"{'None' if labels is None else type(labels).__name__}")
+        try:
+            labels = torch.as_tensor(labels)
+        except (TypeError, ValueError, RuntimeError):
+            raise T2ILabError("labels must be integer class indices (a [B, A] torch.long tensor)") from None
     if labels.dtype.is_floating_point or labels.dtype == torch.bool:
         raise T2ILabError(f"labels must be integer class indices (torch.long), got {labels.dtype}; use labels.long()")
     if labels.ndim == 1:

@@ -1,5 +1,7 @@
 """Reinforcement-learning losses (lesson 04_feedback): returns, REINFORCE, KL to a reference
-model, and the Bradley-Terry loss that turns pairwise preferences into a reward model.
+model, the Bradley-Terry loss that turns pairwise preferences into a reward model, and the
+update rules of `t2ilab.rl`: REINFORCE with returns-to-go, reward-weighted likelihood, DPO and
+the closed-form categorical KL.
 
 Time runs along the last dimension: rewards are a list, a [T] tensor (one episode) or a
 [B, T] tensor (B episodes of T steps). Everything else is one number per sampled action, [N].
@@ -7,6 +9,7 @@ Time runs along the last dimension: rewards are a list, a [T] tensor (one episod
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -15,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
+from t2ilab.losses.checks import as_float_tensor, as_number
 
 __all__ = [
     "RLHFResult",
@@ -25,16 +29,16 @@ __all__ = [
     "rlhf_objective",
     "bradley_terry_probability",
     "bradley_terry_loss",
+    "reinforce_to_go_loss",
+    "reward_weighted_loss",
+    "dpo_loss",
+    "categorical_kl",
 ]
 
 
 def _float_tensor(name: str, x: Tensor | Sequence[float] | float) -> Tensor:
     """A non-empty floating tensor from a tensor, a list or a number."""
-    if not isinstance(x, Tensor):
-        try:
-            x = torch.as_tensor(x, dtype=torch.get_default_dtype())
-        except (TypeError, ValueError, RuntimeError):
-            raise T2ILabError(f"{name} must be numbers (a list or a tensor), got {type(x).__name__}") from None
+    x = as_float_tensor(name, x)  # t2ilab.losses.checks: one check for every loss
     if x.numel() == 0:
         raise T2ILabError(f"{name} is empty; pass at least one value")
     if not x.is_floating_point():
@@ -52,7 +56,7 @@ def _rewards_over_time(rewards: Tensor | Sequence[float]) -> Tensor:
 
 
 def _check_gamma(gamma: float) -> float:
-    gamma = float(gamma)
+    gamma = as_number("gamma", gamma)
     if not 0.0 <= gamma <= 1.0:
         raise T2ILabError(f"gamma is a discount factor and must be in [0, 1], got {gamma}")
     return gamma
@@ -185,7 +189,7 @@ def rlhf_objective(
     score-function one, $\nabla J = \mathbb{E}\big[(R - \lambda(\log\pi_\theta - \log\pi_\mathrm{ref}))\nabla\log\pi_\theta\big]$,
     so `.loss` is `reinforce_loss` on the KL-shaped reward; `.objective` is the value of J.
     """
-    kl_coef = float(kl_coef)
+    kl_coef = as_number("kl_coef", kl_coef)
     if not kl_coef >= 0:
         raise T2ILabError(f"kl_coef must be >= 0 (it weighs the KL penalty), got {kl_coef}")
     log_probs = _float_tensor("log_probs", log_probs)
@@ -227,6 +231,8 @@ def bradley_terry_loss(score_a: Tensor, score_b: Tensor, prefer_a: Tensor | Sequ
     score_a = _float_tensor("score_a", score_a)
     score_b = _float_tensor("score_b", score_b).to(device=score_a.device, dtype=score_a.dtype)
     _same_shape("score_a", score_a, "score_b", score_b)
+    if prefer_a is None or isinstance(prefer_a, (str, bytes)):
+        raise T2ILabError("prefer_a must be booleans (True where the rater preferred image a); use a bool tensor")
     prefer = torch.as_tensor(prefer_a, device=score_a.device)
     if prefer.dtype != torch.bool:
         if prefer.is_floating_point() or not bool(((prefer == 0) | (prefer == 1)).all()):
@@ -239,3 +245,100 @@ def bradley_terry_loss(score_a: Tensor, score_b: Tensor, prefer_a: Tensor | Sequ
     s_w = torch.where(prefer, score_a, score_b)  # winner's score s_w
     s_l = torch.where(prefer, score_b, score_a)  # loser's score s_l
     return -F.logsigmoid(s_w - s_l).mean()  # -E[log sigma(s_w - s_l)]
+
+
+def reinforce_to_go_loss(
+    log_probs: Tensor,
+    rewards: Tensor | Sequence[float],
+    gamma: float = 1.0,
+    baseline: str | None = "mean",
+) -> Tensor:
+    r"""REINFORCE for episodes of several steps: each action is credited with the return after it.
+
+    $$ L(\theta) = -\frac{1}{N} \sum_{i=1}^{N} \sum_{t=1}^{T} \big(G_{i,t} - b_t\big) \log \pi_\theta(a_{i,t}), \qquad G_{i,t} = \sum_{k=t}^{T} \gamma^{k-t} r_{i,k} $$
+
+    where $a_{i,t}$ is the action of episode $i$ at step $t$ ($N$ episodes of $T$ steps),
+    $\log \pi_\theta(a_{i,t})$ its log-probability (`log_probs`, [N, T], with gradient),
+    $r_{i,k}$ the reward after step $k$ (`rewards`, [N, T], constants), $G_{i,t}$ the
+    return-to-go (`returns_to_go`), $\gamma$ the discount (`gamma`) and $b_t$ the baseline
+    (`baseline="mean"`: the mean of $G_{\cdot,t}$ over the episodes; None: 0). An action is
+    never blamed for rewards that came before it. In `t2ilab.rl` a candidate image is a
+    two-step episode: choose the open attributes, then the style z; the rating comes last.
+    """
+    log_probs = _float_tensor("log_probs", log_probs)
+    rewards = _float_tensor("rewards", rewards).to(device=log_probs.device, dtype=log_probs.dtype).detach()
+    if log_probs.ndim != 2:
+        raise T2ILabError(f"log_probs must be [N episodes, T steps], got shape {tuple(log_probs.shape)}")
+    _same_shape("log_probs", log_probs, "rewards", rewards)
+    g = returns_to_go(rewards, gamma)  # G_{i,t}
+    if baseline == "mean":
+        g = g - g.mean(dim=0, keepdim=True)  # G - b_t
+    elif baseline is not None:
+        raise T2ILabError(f"baseline must be 'mean' or None, got {baseline!r}")
+    return -(g * log_probs).sum(dim=1).mean()  # -1/N sum_i sum_t (G - b) log pi
+
+
+def reward_weighted_loss(log_probs: Tensor, weights: Tensor | Sequence[float]) -> Tensor:
+    r"""Reward-weighted likelihood (Lee et al. 2023): imitate the rated samples, the better ones more.
+
+    $$ L(\theta) = -\frac{\sum_{i=1}^{N} w_i \log \pi_\theta(a_i)}{\sum_{i=1}^{N} w_i} $$
+
+    where $a_i$ are the $N$ rated samples, $\log \pi_\theta(a_i)$ their log-probabilities under
+    the policy (`log_probs`, with gradient) and $w_i \ge 0$ their rewards (`weights`,
+    constants). Minimising it is maximum likelihood on the samples weighted by how much the
+    rater liked them; dividing by $\sum_i w_i$ makes the scale of the rewards irrelevant.
+    """
+    log_probs = _float_tensor("log_probs", log_probs)
+    w = _float_tensor("weights", weights).to(device=log_probs.device, dtype=log_probs.dtype).detach()
+    _same_shape("log_probs", log_probs, "weights", w)
+    if bool((w < 0).any()) or not float(w.sum()) > 0:
+        raise T2ILabError("weights must be >= 0 with a positive sum; shift the rewards (e.g. score - 1)")
+    return -(w * log_probs).sum() / w.sum()  # -sum_i w_i log pi(a_i) / sum_i w_i
+
+
+def dpo_loss(
+    logp_w: Tensor, logp_l: Tensor, ref_w: Tensor, ref_l: Tensor, beta: float = 0.1
+) -> Tensor:
+    r"""Direct preference optimisation (Rafailov et al. 2023): learn from pairs, no reward model.
+
+    $$ L(\theta) = -\frac{1}{N} \sum_{i=1}^{N} \log \sigma\Big(\beta \Big[\log \frac{\pi_\theta(a_{w,i})}{\pi_\mathrm{ref}(a_{w,i})} - \log \frac{\pi_\theta(a_{l,i})}{\pi_\mathrm{ref}(a_{l,i})}\Big]\Big) $$
+
+    where for pair $i$ of $N$, $a_{w,i}$ is the sample the rater preferred and $a_{l,i}$ the
+    other, $\log\pi_\theta$ their log-probabilities under the policy (`logp_w`, `logp_l`, with
+    gradient), $\log\pi_\mathrm{ref}$ under the pretrained model (`ref_w`, `ref_l`), $\sigma$
+    the logistic sigmoid and $\beta > 0$ (`beta`) the strength of the implicit KL penalty. It
+    is the Bradley-Terry loss with the reward $\beta \log \pi_\theta / \pi_\mathrm{ref}$; for
+    the adapter's Gaussian and categorical policy both log-probabilities are exact.
+    """
+    beta = as_number("beta", beta)
+    if not beta > 0:
+        raise T2ILabError(f"beta must be > 0, got {beta}")
+    logp_w = _float_tensor("logp_w", logp_w)
+    tensors = [_float_tensor(n, t).to(device=logp_w.device, dtype=logp_w.dtype)
+               for n, t in (("logp_l", logp_l), ("ref_w", ref_w), ("ref_l", ref_l))]
+    for name, t in zip(("logp_l", "ref_w", "ref_l"), tensors):
+        _same_shape("logp_w", logp_w, name, t)
+    logp_l, ref_w, ref_l = tensors
+    margin = (logp_w - ref_w.detach()) - (logp_l - ref_l.detach())  # log-ratio of winner - of loser
+    return -F.logsigmoid(beta * margin).mean()  # -E[log sigma(beta margin)]
+
+
+def categorical_kl(logits: Tensor, ref_logits: Tensor | None = None) -> Tensor:
+    r"""KL divergence between two categorical distributions given by logits, in closed form.
+
+    $$ \mathrm{KL}(p \,\|\, q) = \sum_{k=1}^{K} p_k \big(\log p_k - \log q_k\big), \qquad p = \mathrm{softmax}(\ell), \; q = \mathrm{softmax}(\ell_\mathrm{ref}) $$
+
+    where $\ell$ are the policy's logits over $K$ values (`logits`, last dimension),
+    $\ell_\mathrm{ref}$ the reference's (`ref_logits`; None for the uniform $q_k = 1/K$, what
+    the pretrained sampler uses for an open attribute). Returns one value per distribution
+    (the last dimension summed away); 0 exactly when $p = q$.
+    """
+    logits = _float_tensor("logits", logits)
+    log_p = torch.log_softmax(logits, dim=-1)  # log p_k
+    if ref_logits is None:
+        log_q = torch.full_like(log_p, -math.log(logits.shape[-1]))  # log 1/K
+    else:
+        ref_logits = _float_tensor("ref_logits", ref_logits).to(device=logits.device, dtype=logits.dtype)
+        _same_shape("logits", logits, "ref_logits", ref_logits)
+        log_q = torch.log_softmax(ref_logits, dim=-1)
+    return (log_p.exp() * (log_p - log_q)).sum(dim=-1)  # sum_k p_k (log p_k - log q_k)

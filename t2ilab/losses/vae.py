@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
+from t2ilab.losses.checks import as_float_tensor, as_number, as_whole
 
 __all__ = [
     "ELBO",
@@ -31,8 +32,7 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 def _batch(name: str, x: Tensor) -> Tensor:
     """Check a batched floating tensor [B, ...] with at least one element."""
-    if not isinstance(x, Tensor):
-        x = torch.as_tensor(x, dtype=torch.get_default_dtype())
+    x = as_float_tensor(name, x)
     if x.ndim == 0:
         raise T2ILabError(f"{name} is a scalar; pass a batch of shape [B, ...] (use .reshape(1, -1) for one sample)")
     if x.numel() == 0:
@@ -127,7 +127,7 @@ def gaussian_log_likelihood(
     if log_sigma2 is not None and sigma is not None:
         raise T2ILabError("pass either log_sigma2 (a learned log-variance) or sigma (a fixed standard deviation), not both")
     if log_sigma2 is None:
-        sigma = 1.0 if sigma is None else float(sigma)
+        sigma = 1.0 if sigma is None else as_number("sigma", sigma)
         if not sigma > 0:
             raise T2ILabError(f"sigma must be a standard deviation > 0, got {sigma}")
         log_sigma2 = torch.full_like(x, 2.0 * math.log(sigma))  # log sigma^2
@@ -172,7 +172,7 @@ def beta_elbo(
     reparameterised sample $z$, $p(z) = \mathcal{N}(0, I)$ the prior and $\beta \ge 0$ the
     weight of the KL term (`beta`; $\beta = 1$ is the plain ELBO $\le \log p_\theta(x)$).
     """
-    beta = float(beta)
+    beta = as_number("beta", beta)
     if not beta >= 0:
         raise T2ILabError(f"beta must be >= 0 (it weighs the KL term), got {beta}")
     if likelihood == "bernoulli":
@@ -199,10 +199,8 @@ def beta_schedule(step: int, warmup_steps: int, beta_max: float = 1.0) -> float:
     the full weight (`warmup_steps`; 0 means no warm-up) and $\beta_\max$ the final weight
     (`beta_max`). Starting at 0 lets the decoder learn to reconstruct before the prior pulls.
     """
-    if step < 0:
-        raise T2ILabError(f"step must be >= 0, got {step}")
-    if warmup_steps < 0:
-        raise T2ILabError(f"warmup_steps must be >= 0, got {warmup_steps}")
+    step, warmup_steps = as_whole("step", step), as_whole("warmup_steps", warmup_steps)
+    beta_max = as_number("beta_max", beta_max)
     if not beta_max >= 0:
         raise T2ILabError(f"beta_max must be >= 0, got {beta_max}")
     if warmup_steps == 0:
