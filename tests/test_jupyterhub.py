@@ -49,6 +49,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "t2ilab", root / "t2ilab", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "lessons", root / "lessons")
+    (root / "t2ilab" / "lessons").symlink_to(root / "lessons")  # where an installed wheel has them
     lessons = sorted(p.name for p in (root / "lessons").glob("*.ipynb"))
     assert len(lessons) >= 2, "the classroom test needs two lessons"
     return root
@@ -188,15 +189,47 @@ def _has_grade() -> bool:
     return subprocess.run([str(BIN / "t2ilab"), "grade", "--help"], capture_output=True).returncode == 0
 
 
+def _solved(student_nb: dict, source_nb: dict) -> dict:
+    """The student's notebook with every solution cell answered as the lesson's author did."""
+    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source_nb["cells"]
+               if c["metadata"].get("nbgrader", {}).get("solution")}
+    nb = json.loads(json.dumps(student_nb))
+    for cell in nb["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            source = answers[grade_id] if isinstance(answers[grade_id], str) else "".join(answers[grade_id])
+            cell["source"] = "\n".join(l for l in source.splitlines() if "### BEGIN SOLUTION" not in l and "### END SOLUTION" not in l)
+    return nb
+
+
 @pytest.mark.skipif(not _has_grade(), reason="t2ilab grade is not there yet")
 def test_the_instructor_grades_the_collected_notebooks(hub, course, tmp_path):
+    import csv
     import os
+
+    lesson = "02_gan.ipynb"
+    if not (course / "lessons" / lesson).exists():
+        pytest.skip(f"{lesson} is not in the course")
+    # bo answers lesson 02 in her notebook and saves it (through the proxy, as JupyterLab does)
+    auth = {"Authorization": f"token {hub.tokens['bo']}"}
+    url = f"{hub.servers['bo']}api/contents/lessons/{lesson}"
+    mine = requests.get(url, headers=auth, timeout=30).json()["content"]
+    answered = _solved(mine, json.loads((course / "lessons" / lesson).read_text()))
+    assert requests.put(url, json={"type": "notebook", "format": "json", "content": answered}, headers=auth,
+                        timeout=30).status_code == 200
 
     token = hub.login("instructor", ADMIN_PASSWORD)
     subs, grades = tmp_path / "submissions", tmp_path / "grades"
-    r = _collect("--hub", hub.url, "--out", str(subs), env={**os.environ, "JUPYTERHUB_API_TOKEN": token})
+    r = _collect("--hub", hub.url, "--lesson", lesson[:-len(".ipynb")], "--out", str(subs),
+                 env={**os.environ, "JUPYTERHUB_API_TOKEN": token})
     assert r.returncode == 0, r.stderr
+    assert sorted(p.parent.name for p in subs.glob(f"*/{lesson}")) == STUDENTS
     g = subprocess.run([str(BIN / "t2ilab"), "grade", str(subs), "--out", str(grades), "--jobs", "2"],
                        capture_output=True, text=True, timeout=600)
     assert g.returncode == 0, g.stderr
-    assert any(grades.iterdir())
+    with open(grades / "grades.csv") as f:
+        rows = [row for row in csv.DictReader(f) if row["lesson"] == lesson[:-len(".ipynb")]]
+    total = {s: sum(float(r["points"]) for r in rows if r["student"] == s) for s in STUDENTS}
+    best = sum(float(r["max_points"]) for r in rows if r["student"] == "bo")
+    assert best > 0 and total["bo"] == best, rows  # the answered notebook gets every point
+    assert total["ada"] == total["chen"] == 0  # the untouched student versions get none
