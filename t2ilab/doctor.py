@@ -5,6 +5,8 @@ import importlib.util
 import shutil
 import sys
 
+from .errors import T2ILabError
+
 
 def checks() -> list[tuple[bool, bool, str]]:
     """(ok, required, line) for each thing the course needs."""
@@ -34,11 +36,16 @@ def checks() -> list[tuple[bool, bool, str]]:
         out.append((False, False, f"Fashion-MNIST not found: {e}"))
     from . import hub
 
-    shipped = hub.manifest()
-    bad = [n for n, e in shipped.items() if not (hub.WEIGHTS / e["file"]).exists()
-           or hub.sha256(hub.WEIGHTS / e["file"]) != e["sha256"]]
-    out.append((not bad, True, f"{len(shipped)} shipped models verified (sha256)" if not bad
-                else f"shipped weights damaged: {', '.join(bad)}: reinstall t2ilab or run `make pretrained`"))
+    try:
+        shipped = hub.manifest()
+    except T2ILabError as e:  # missing or invalid manifest: one line, "reinstall"
+        shipped, bad = {}, [str(e)]
+        out.append((False, True, str(e)))
+    else:
+        bad = [n for n, e in shipped.items() if not (hub.WEIGHTS / e["file"]).exists()
+               or hub.sha256(hub.WEIGHTS / e["file"]) != e["sha256"]]
+        out.append((not bad, True, f"{len(shipped)} shipped models verified (sha256)" if not bad
+                    else f"shipped weights damaged: {', '.join(bad)}: reinstall t2ilab or run `make pretrained`"))
     out.append(cjk_check())
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     out.append((bool(chromium), False, f"Chromium for the browser test: {chromium}" if chromium

@@ -8,7 +8,24 @@ def test_doctor_lines(capsys):
     assert len(lines) == len(doc.checks())
     assert any("torch 2.14.1" in l for l in lines) and any("widgets extension" in l for l in lines)
     assert all(l[:4] in ("ok  ", "MISS", "note") for l in lines)
-    assert code == (1 if any(l.startswith("MISS") for l in lines) else 0)
+    assert code in (0, 1)
+
+
+def test_doctor_fails_only_on_a_required_check(monkeypatch, capsys):
+    monkeypatch.setattr(doc, "checks", lambda: [(True, True, "fine"), (False, False, "optional gone")])
+    assert doc.doctor() == 0
+    assert capsys.readouterr().out.splitlines() == ["ok    fine", "note  optional gone"]
+    monkeypatch.setattr(doc, "checks", lambda: [(True, True, "fine"), (False, True, "required gone")])
+    assert doc.doctor() == 1
+    assert capsys.readouterr().out.splitlines() == ["ok    fine", "MISS  required gone"]
+
+
+def test_a_missing_manifest_is_a_required_line_saying_reinstall(monkeypatch, tmp_path):
+    from t2ilab import hub
+
+    monkeypatch.setattr(hub, "MANIFEST", tmp_path / "manifest.json")
+    ok, required, line = next(c for c in doc.checks() if "manifest" in c[2] or "shipped models" in c[2])
+    assert not ok and required and "reinstall" in line
 
 
 def test_missing_fashion_is_a_note_with_the_fix(monkeypatch, tmp_path):
