@@ -67,6 +67,15 @@ def _release(a: argparse.Namespace) -> None:
         print(path)
 
 
+def _grade(a: argparse.Namespace) -> None:
+    from .course.grade import Limits, grade
+
+    limits = Limits(timeout=a.timeout, memory_mb=a.memory)
+    rows = grade(a.submissions, a.out, jobs=a.jobs, lesson=a.lesson, seed=a.seed, limits=limits, force=a.force,
+                 progress=lambda line: print(line, flush=True))
+    print(f"{len(rows)} grades in {a.out}/grades.csv and grades.json; feedback in {a.out}/feedback/")
+
+
 def _doctor(a: argparse.Namespace) -> None:
     from .doctor import doctor
 
@@ -139,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--to", default="release")
     s.add_argument("--force", action="store_true", help="overwrite files in --to that release did not write")
     s.set_defaults(func=_release)
+
+    s = sub.add_parser("grade", help="grade submitted notebooks in limited child processes (grades.csv, grades.json, feedback)")
+    s.add_argument("submissions", help="folder with <student>/<lesson>.ipynb (or nbgrader's <student>/<assignment>/<lesson>.ipynb)")
+    s.add_argument("--out", required=True, help="folder for grades.csv, grades.json and feedback/")
+    s.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the number of cores)")
+    s.add_argument("--lesson", default=None, help="grade only this lesson (e.g. 02_gan or 02)")
+    s.add_argument("--seed", type=int, default=None, help="secret seed for the hidden inputs (default: a fresh random one)")
+    s.add_argument("--timeout", type=float, default=20.0, help="seconds per exercise (default 20)")
+    s.add_argument("--memory", type=float, default=2048.0, metavar="MB", help="memory a submission may use (default 2048)")
+    s.add_argument("--force", action="store_true", help="overwrite an --out folder that t2ilab grade did not write")
+    s.set_defaults(func=_grade)
 
     s = sub.add_parser("doctor", help="check the installation in plain lines")
     s.set_defaults(func=_doctor)

@@ -141,8 +141,10 @@ class Zygote:
                                      pass_fds=(w,), env=env, cwd=tempfile.gettempdir(), start_new_session=True)
         os.close(w)
         self.reply, self.buffer = r, b""
-        if self._line(300) != {"ready": True}:
+        hello = self._line(300)
+        if not hello or not hello.get("ready"):
             raise T2ILabError(f"the grading sandbox did not start: {self._stderr()}")
+        self.landlock = int(hello.get("landlock") or 0)
         for setup in warm:
             out = self.ask({"warm": setup}, 300)
             if not out.get("warmed"):
@@ -197,6 +199,7 @@ class Pool:
     def __init__(self, jobs: int, warm: list[str]):
         self.free: queue.Queue = queue.Queue()
         self.warm, self.all = warm, []
+        self.isolation: list[str] = []
         for _ in range(jobs):
             self.free.put(None)  # started on first use
         self.lock = threading.Lock()
@@ -209,6 +212,9 @@ class Pool:
                 with self.lock:
                     self.all.append(z)
             out = z.ask(req, timeout)
+            if isinstance(out.get("isolation"), list):
+                self.isolation = out["isolation"] + ([f"Landlock ABI {z.landlock} (files, TCP, signals)"]
+                                                     if z.landlock else ["no Landlock: files are not confined"])
             return out
         finally:
             self.free.put(z)
@@ -261,6 +267,8 @@ def compare(got, expected, atol: float, rtol: float, path: str = "") -> str | No
     """None when `got` matches `expected` within the tolerances; otherwise what differs, in words."""
     at = f"{path} " if path else ""
     if isinstance(expected, np.ndarray):
+        if got is None:
+            return f"{at}is None, expected {_show(expected)} (a missing `return`, or no gradient reaches the inputs?)"
         if not isinstance(got, np.ndarray):
             return f"{at}is {_show(got)}, expected numbers: {_show(expected)}"
         if got.shape != expected.shape:
@@ -460,6 +468,10 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
     if not found:
         raise T2ILabError(f"no notebooks in {submissions}: expected {submissions}/<student>/<lesson>.ipynb"
                           + (f" for lesson {lesson}" if lesson else ""))
+    if jobs is not None and jobs < 1:
+        raise T2ILabError(f"--jobs {jobs}: grade at least one submission at a time (--jobs 1 or more)")
+    if not limits.timeout > 0 or not limits.memory_mb > 0:
+        raise T2ILabError("--timeout and --memory must be positive")
     secret = seed if seed is not None else secrets.randbits(62)
     lessons: dict[str, Lesson | str] = {}
     for stem in sorted({l for _, l, _ in found}):
@@ -490,7 +502,9 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
     finally:
         pool.close()
     result = [r for i in sorted(rows) for r in rows[i]]
-    _write(out, result)
+    _write(out, result, pool.isolation)
+    if progress:
+        progress("sandbox: " + (", ".join(pool.isolation) or "no namespaces") + "; rlimits on memory, CPU, file size, processes")
     return result
 
 
@@ -544,9 +558,9 @@ def feedback(student: str, lesson: str, rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def _write(out: Path, rows: list[Row]) -> None:
+def _write(out: Path, rows: list[Row], isolation: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by t2ilab grade\n")
+    (out / MARKER).write_text("written by t2ilab grade; sandbox: " + ", ".join(isolation) + "\n")
     with open(out / "grades.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
