@@ -11,11 +11,11 @@ PIP    := $(BIN)/pip install -q -c constraints.txt
 DEBS   := dataset-fashion-mnist chromium fonts-noto-cjk
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test-hub setup system lab test unit notebooks doctor demo pretrained bench release clean
+.PHONY: nbgrader-course nbgrader-grade instructor test-hub setup system lab test unit notebooks doctor demo pretrained bench release grade clean
 
 setup: $(STAMP) system $(CHP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[dev,instructor,classroom]'
 	$(BIN)/jupyter labextension list 2>&1 | grep -q jupyterlab_widgets || { echo "the ipywidgets JupyterLab extension is missing"; exit 1; }
@@ -36,8 +36,11 @@ system:
 	  || echo "note: could not install $(DEBS); the tests that need them are skipped"; \
 	else echo "note: no apt-get here; install Fashion-MNIST and Chromium yourself (see README), or their tests are skipped"; fi
 
+# The student's lab: their copies in workspace/, nbgrader's instructor menus switched off
+# (t2ilab/course/jupyter_student, first on JUPYTER_CONFIG_PATH; `make instructor` has them).
 lab: setup
 	$(BIN)/t2ilab workspace --to workspace
+	JUPYTER_CONFIG_PATH="$(CURDIR)/t2ilab/course/jupyter_student$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.root_dir=workspace
 
 test: setup
@@ -68,6 +71,28 @@ bench: setup
 
 release: setup
 	$(BIN)/t2ilab release --to release
+
+# t2ilab's own grader: each submission in a limited child process, points from hidden inputs.
+# make grade SUBMISSIONS=dir [GRADES=grades] [JOBS=n]
+GRADES ?= grades
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-with-STUDENT/LESSON.ipynb [GRADES=grades]"; exit 2; }
+	$(BIN)/t2ilab grade "$(SUBMISSIONS)" --out "$(GRADES)" $(if $(JOBS),--jobs $(JOBS))
+
+# nbgrader itself (instructors): course/ in nbgrader's layout, with its nbgrader_config.py. Put
+# submissions in course/submitted/STUDENT/NN_name/NN_name.ipynb; nbgrader-grade writes course/grades.csv.
+NBGRADER := cd course && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/nbgrader
+nbgrader-course: setup
+	$(BIN)/python -m t2ilab.course.nbgrading course
+
+nbgrader-grade: nbgrader-course
+	$(NBGRADER) generate_assignment '*' --force
+	$(NBGRADER) autograde '*' --create
+	$(NBGRADER) export --to grades.csv
+
+# JupyterLab for instructors on course/: nbgrader's Formgrader and Create assignment menus.
+instructor: nbgrader-course
+	cd course && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.root_dir=.
 
 clean:
 	rm -rf $(VENV) build *.egg-info
