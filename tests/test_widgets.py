@@ -168,3 +168,11 @@ def test_button_task_runs_with_progress_and_reports_errors():
     task.start()
     assert task.error.startswith("ZeroDivisionError") and task.bar.bar_style == "danger"
     assert task.label.value == task.error
+
+
+def test_image_alt_text_travels_with_a_description_the_view_needs():
+    # ipywidgets 8.1's ImageView reads `description` when it shows a tooltip; a plain Image has none
+    # and fails to render in the browser, so the alt-text image syncs an empty one.
+    img = live.alt_image(live.tensor_png(torch.zeros(1, 1, 2, 2)), "a black square")
+    assert isinstance(img, widgets.Image) and img.tooltip == "a black square"
+    assert "description" in img.keys and img.get_state()["description"] == ""

@@ -102,6 +102,32 @@ def to_png(item, scale: int = 4) -> bytes | None:
     return None
 
 
+def alt_image(value: bytes = b"", alt: str = ""):
+    """An `ipywidgets.Image` for PNG bytes whose alt text (`tooltip`, the img's title) names what it shows.
+
+    ipywidgets 8.1's Image has no `description`, and its view's tooltip code reads one: a plain
+    Image with a tooltip fails to render ("Cannot read properties of undefined (reading 'length')").
+    This one syncs an empty description, so the tooltip works.
+    """
+    return _alt_image_class()(value=value, format="png", tooltip=alt, layout={"max_width": "100%", "align_self": "flex-start"})
+
+
+def _alt_image_class():
+    global _AltImage
+    if _AltImage is None:
+        import ipywidgets as widgets
+        from traitlets import Unicode
+
+        class AltImage(widgets.Image):
+            description = Unicode("", help="empty: lets the view show `tooltip` as the image's title").tag(sync=True)
+
+        _AltImage = AltImage
+    return _AltImage
+
+
+_AltImage = None
+
+
 def _key(value):
     """A hashable, float-rounded form of a control value (so 1.4 and 1.4000000000000001 are one state)."""
     if isinstance(value, float):
@@ -165,8 +191,7 @@ class LiveFigure:
         self._last_event = 0.0
         self.draws, self.last_ms, self.error = 0, 0.0, None
         first = self._render(self.values())
-        self.images = [widgets.Image(value=p, format="png", tooltip=self.alt(), layout=widgets.Layout(max_width="100%"))
-                       for p in first if isinstance(p, bytes)]
+        self.images = [alt_image(p, self.alt()) for p in first if isinstance(p, bytes)]
         self.outputs = [widgets.Output() for p in first if not isinstance(p, bytes)]
         self.message = widgets.HTML(value="", description="status", layout=widgets.Layout(display="none"))
         self.widget = widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
