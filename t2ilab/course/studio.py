@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from ..errors import T2ILabError
 from .widgets import tensor_png
+
+if TYPE_CHECKING:
+    import torch
 
 AUTO = "auto"  # the model picker's "guess the dataset from the prompt" entry
 DEFAULT_PROMPT = "a grassland under a blue sky with a tree in the middle"
@@ -58,8 +62,8 @@ class Candidates:
     model: str
     dataset: str
     attributes: dict  # attribute -> canonical value, None where the prompt left it open
-    labels: "object"  # LongTensor [n, A]: the values each image was made from (open ones sampled)
-    images: "object"  # FloatTensor [n, C, H, W] in [0, 1]
+    labels: torch.Tensor  # LongTensor [n, A]: the values each image was made from (open ones sampled)
+    images: torch.Tensor  # FloatTensor [n, C, H, W] in [0, 1]
     seed: int
 
     @property
@@ -213,7 +217,7 @@ def onehot_png(labels, schema: Mapping[str, list[str]], scale: int = 20) -> byte
     import torch
 
     cells = []
-    for i, (attr, values) in enumerate(schema.items()):
+    for i, values in enumerate(schema.values()):
         lit = torch.tensor(_GROUP_COLORS[i % len(_GROUP_COLORS)]).view(3, 1, 1)
         for k in range(len(values)):
             cells.append(lit if int(labels[i]) == k else torch.full((3, 1, 1), 0.9))
@@ -294,7 +298,7 @@ class ConditioningView(_StaticView):
         self.state, self.error = s, None
         rows = [("tokens", " | ".join(s["tokens"])), ("token ids", s["ids"]),
                 ("attributes", ", ".join(f"{a}={v if v is not None else 'open'}" for a, v in s["attributes"].items())),
-                ("labels (seed %d)" % self.seed.value,
+                (f"labels (seed {self.seed.value})",
                  ", ".join(f"{a}={v}{'' if s['attributes'][a] else ' (sampled)'}" for a, v in s["values"].items())
                  + f"  ->  {s['labels']}"),
                 ("one-hot", "".join(str(int(x)) for x in s["one_hot"])),
