@@ -10,13 +10,14 @@ that enforces the limits (TLJH's SystemdSpawner, or DockerSpawner with classroom
 image); the local test configuration (jupyterhub_config_local.py) loads this file first.
 
 Each student's server runs `t2ilab-singleuser` (the lessons into ~/lessons, then
-jupyterhub-singleuser). The CPU limit becomes the server's cgroup quota, which torch's thread count
-follows (`t2ilab.device.cpu_threads`), so a 1-CPU student trains on one thread.
+jupyterhub-singleuser). The CPU limit becomes the server's cgroup quota, and torch's thread count
+follows it (T2ILAB_THREADS, set here from the limit), so a 1-CPU student trains on one thread.
 
 Environment overrides: T2ILAB_CPU_LIMIT (CPUs per student, default 1), T2ILAB_MEM_LIMIT (default
 2G), T2ILAB_CULL_TIMEOUT (seconds before an idle server is stopped, default 3600),
 T2ILAB_KERNEL_CULL_TIMEOUT (seconds before an idle kernel is shut down, default 1200).
 """
+import math
 import os
 import sys
 
@@ -30,6 +31,10 @@ KERNEL_CULL_TIMEOUT = int(os.environ.get("T2ILAB_KERNEL_CULL_TIMEOUT", "1200"))
 # Per student: a hard CPU and memory limit (enforced by SystemdSpawner, DockerSpawner, KubeSpawner).
 c.Spawner.cpu_limit = CPU_LIMIT
 c.Spawner.mem_limit = MEM_LIMIT
+
+# torch's threads = the CPU limit. In a pod t2ilab also reads the container's cgroup quota, but a
+# systemd unit (TLJH) has no cgroup namespace, so the limit is also passed on explicitly.
+c.Spawner.environment = {"T2ILAB_THREADS": str(max(1, math.ceil(CPU_LIMIT)))}
 
 # The lessons into ~/lessons on every start (a student's edits always win), then the server.
 c.Spawner.cmd = ["t2ilab-singleuser"]

@@ -8,7 +8,8 @@ them. The hub, its proxy and every server are stopped at the end, also when a te
 
 The course the servers see is a copy of the package and its lessons (on PYTHONPATH), so that
 "the course is updated" can be what `pip install -U t2ilab` does: a lesson in the package changes.
-Slow (about a minute or two): marked `hub`; `make test-hub` runs it (and .ci/run).
+Slow (3 to 6 minutes on the shared 2-core machine, most of it servers starting): marked `hub`;
+`make test` leaves it out, `make test-hub` runs it (and .ci/run runs both).
 """
 from __future__ import annotations
 
