@@ -200,3 +200,36 @@ def test_check_close_messages_help_a_student():
         check_close("f", [1.0, 2.0], 2.0)
     with pytest.raises(AssertionError, match="NaN or inf"):
         check_close("f", float("nan"), 2.0)
+
+
+JUPYTER_CONFIG = r'''
+import json, sys
+from jupyter_server.serverapp import ServerApp
+from jupyterlab_server.config import get_page_config
+app = ServerApp()
+app.initialize(argv=["--ServerApp.root_dir=" + sys.argv[1]], new_httpserver=False)  # loads config; binds no port
+enabled = sorted(n for n, e in app.extension_manager.extensions.items() if e.enabled)
+lab = get_page_config([], logger=app.log).get("disabledExtensions", {})
+lab = [k for k, v in lab.items() if v] if isinstance(lab, dict) else list(lab)  # a list once merged
+print(json.dumps({"server": enabled, "lab_disabled": sorted(lab)}))
+'''
+
+
+def test_the_students_lab_has_no_nbgrader_menus_and_the_instructors_has_them(tmp_path):
+    pytest.importorskip("nbgrader")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    makefile = (root / "Makefile").read_text()
+    student = root / "t2ilab" / "course" / "jupyter_student"
+    assert f'JUPYTER_CONFIG_PATH="$(CURDIR)/{student.relative_to(root)}' in makefile.split("\nlab:")[1].split("\n\n")[0]
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_PATH"}
+    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "home")  # the user's own ~/.jupyter plays no part
+    runs = {who: subprocess.Popen([sys.executable, "-c", JUPYTER_CONFIG, str(tmp_path)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True,
+                                  env={**env, "JUPYTER_CONFIG_PATH": str(student)} if who == "student" else env)
+            for who in ("student", "instructor")}
+    seen = {who: json.loads(run.communicate(timeout=300)[0].splitlines()[-1]) for who, run in runs.items()}
+    nbgrader = {"nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list",
+                "nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.validate_assignment"}
+    assert nbgrader <= set(seen["instructor"]["server"]) and "@jupyter/nbgrader" not in seen["instructor"]["lab_disabled"]
+    assert not nbgrader & set(seen["student"]["server"]) and "@jupyter/nbgrader" in seen["student"]["lab_disabled"]
+    assert {"jupyterlab", "jupyter_server_terminals"} <= set(seen["student"]["server"])  # the rest of the lab is there
