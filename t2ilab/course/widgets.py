@@ -169,22 +169,26 @@ class LiveFigure:
 
     The view is `self.widget` (a VBox: controls row, status line, one `ipywidgets.Image` per
     picture, one `Output` for other items); displaying the LiveFigure shows it with its static
-    rendering. `alt` is the images' alt text: a string or `alt(**values) -> str` (default: the draw
-    function's name and the values, so a prompt is named). `cache` states are kept (0: none, and
+    rendering. `caption(**values) -> str` (or a string) is a line of text over the pictures (what
+    a matplotlib title would say, for tensor images). `alt` is the images' alt text: a string or
+    `alt(**values) -> str` (default: the caption, else the draw function's name and the values, so
+    a prompt is named). Tensor images are laid out `nrow` to a row, enlarged `scale` times; with
+    `row=True` the pictures stand side by side instead of one under the other. `cache` states are kept (0: none, and
     nothing is drawn ahead: use it when `draw` reads state that changes behind the controls' back,
     or call `refresh()` after such a change). Attributes for tests and benchmarks: `draws` (how many
     times `draw` ran), `last_ms` (the last redraw in the kernel, milliseconds).
     """
 
     def __init__(self, draw: Callable, controls: dict, *, alt: str | Callable | None = None,
-                 cache: int = 256, scale: int = 4, prefetch: int = PREFETCH) -> None:
+                 caption: str | Callable | None = None, cache: int = 256, scale: int = 4, nrow: int = 8,
+                 row: bool = False, prefetch: int = PREFETCH) -> None:
         import ipywidgets as widgets
 
         from ..fonts import use_cjk
 
         use_cjk()  # a Chinese prompt in a title shows as text, not boxes
-        self.draw, self.controls, self.alt_text = draw, dict(controls), alt
-        self.scale, self.cache_size, self.prefetch = scale, cache, prefetch if cache else 0
+        self.draw, self.controls, self.alt_text, self.caption_text = draw, dict(controls), alt, caption
+        self.scale, self.nrow, self.cache_size, self.prefetch = scale, nrow, cache, prefetch if cache else 0
         self._cache: OrderedDict = OrderedDict()
         self._queue: list[dict] = []
         self._timer = None
@@ -194,8 +198,10 @@ class LiveFigure:
         self.images = [alt_image(p, self.alt()) for p in first if isinstance(p, bytes)]
         self.outputs = [widgets.Output() for p in first if not isinstance(p, bytes)]
         self.message = widgets.HTML(value="", description="status", layout=widgets.Layout(display="none"))
+        self.caption = widgets.HTML(value="", layout=widgets.Layout(display="none" if caption is None else None))
+        pictures = [widgets.HBox(self.images, layout={"align_items": "flex-start"})] if row and self.images else self.images
         self.widget = widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                                    self.message, *self.images, *self.outputs])
+                                    self.message, self.caption, *pictures, *self.outputs])
         self._show(first)
         for name, control in self.controls.items():
             control.observe(lambda change, name=name: self._changed(name, change), names="value")
@@ -211,8 +217,16 @@ class LiveFigure:
             return self.alt_text(**values)
         if self.alt_text:
             return self.alt_text
+        if self.caption_text is not None:
+            return self.caption_for(values)
         name = getattr(self.draw, "__name__", "figure").replace("_", " ")
         return f"{name}: " + ", ".join(f"{k} = {v!r}" for k, v in values.items())
+
+    def caption_for(self, values: dict | None = None) -> str:
+        """The caption line for the current (or given) state ("" without one)."""
+        values = self.values() if values is None else values
+        c = self.caption_text
+        return "" if c is None else c(**values) if callable(c) else str(c)
 
     def _render(self, values: dict) -> list:
         key = tuple((k, _key(v)) for k, v in values.items())
@@ -227,7 +241,8 @@ class LiveFigure:
         items = self.draw(**values)
         self.draws += 1
         items = items if isinstance(items, tuple) else (items,)
-        rendered = [to_png(item, self.scale) or item for item in items]
+        rendered = [tensor_png(item, self.scale, self.nrow) if type(item).__name__ == "Tensor"
+                    else to_png(item, self.scale) or item for item in items]
         self.last_ms = (time.perf_counter() - t0) * 1000
         if key is not None and self.cache_size:
             self._cache[key] = rendered
@@ -244,6 +259,8 @@ class LiveFigure:
         tip = self.alt()
         for image in self.images:
             image.tooltip = tip
+        if self.caption_text is not None:
+            self.caption.value = html.escape(self.caption_for())
         others = iter(p for p in rendered if not isinstance(p, bytes))
         for out, item in zip(self.outputs, others):
             with out:
