@@ -179,6 +179,13 @@ def run(tmp_path_factory):
             "connections": listener.connections, "lines": lines}
 
 
+def needs(run, what):
+    """Skip where the kernel lacks a protection (the grader then says so in its `sandbox:` line)."""
+    line = next(x for x in run["lines"] if x.startswith("sandbox: "))
+    if what not in line:
+        pytest.skip(f"no {what} on this machine ({line})")
+
+
 def _lesson_rows(run, student, lesson="02_gan"):
     return [r for r in run["rows"] if r.student == student and r.lesson == lesson]
 
@@ -223,6 +230,7 @@ def test_the_librarys_own_answer_is_unavailable(run):
 
 
 def test_files_outside_its_folder_cannot_be_read_deleted_or_written(run):
+    needs(run, "Landlock")
     assert points(run, "files") == [0, 0, 0]
     assert "PermissionError" in message(run, "files")  # the source lesson (with its hidden tests) is unreadable
     assert "cell gan_g_loss_solution raised PermissionError" in message(run, "files", "gan_g_loss_tests")
@@ -260,6 +268,7 @@ def test_killing_its_parent_changes_nothing_for_anyone(run):
 
 
 def test_the_network_is_blocked(run):
+    needs(run, "network namespace")
     assert points(run, "network") == [0, 0, 3]
     assert "network" in message(run, "network")
     assert "Network is unreachable" in message(run, "network", "gan_g_loss_tests") or \

@@ -17,6 +17,7 @@ import os
 import queue
 import secrets
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,6 +128,26 @@ def _same(a: str, b: str) -> bool:
 
 # ---------------------------------------------------------------- the sandbox processes
 
+_PRIVATE: list[str] = []
+
+
+def _private_dir() -> str:
+    if not _PRIVATE:
+        _PRIVATE.append(tempfile.mkdtemp(prefix="t2ilab-requests-"))  # 0700
+    return _PRIVATE[0]
+
+
+def _read_answer(path: str) -> dict:
+    try:
+        if os.path.getsize(path) > 64 << 20:
+            return {"setup_error": "the grading sandbox's answer is too large"}
+        with open(path, "rb") as f:
+            out = json.loads(f.read())
+        return out if isinstance(out, dict) else {"setup_error": "the grading sandbox's answer is garbled"}
+    except (OSError, ValueError):
+        return {"setup_error": "the grading sandbox returned no result (it was killed)"}
+
+
 class Zygote:
     """One `python -m t2ilab.course.sandbox`: torch imported once, each submission in a fresh fork of it."""
 
@@ -169,12 +190,28 @@ class Zygote:
         return json.loads(line)
 
     def ask(self, req: dict, timeout: float) -> dict:
+        """Grade one request. Submissions travel in a private file that only the submission's own
+        child reads (and deletes); the zygote gets its path and time limit."""
+        if "warm" in req:
+            msg, path = req, None
+        else:
+            fd, path = tempfile.mkstemp(suffix=".json", dir=_private_dir())
+            with os.fdopen(fd, "w") as f:
+                json.dump(req, f)
+            msg = {"path": path, "seconds": sum(e["timeout"] for e in req["exercises"]) + req["limits"]["overhead_s"]}
         try:
-            self.proc.stdin.write((json.dumps(req) + "\n").encode())
+            self.proc.stdin.write((json.dumps(msg) + "\n").encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return {"setup_error": "the grading sandbox stopped unexpectedly", "dead": True}
-        out = self._line(timeout)
+        try:
+            out = self._line(timeout)
+            if out is not None and out.get("done"):
+                out = _read_answer(path + ".out")
+        finally:
+            for p in (path, path and path + ".out"):
+                if p and os.path.exists(p):
+                    os.unlink(p)
         if out is None:
             self.close()
             return {"setup_error": "the grading sandbox did not answer in time", "dead": True}
@@ -223,6 +260,8 @@ class Pool:
         for z in self.all:
             if z.reply >= 0:
                 z.close()
+        while _PRIVATE:
+            shutil.rmtree(_PRIVATE.pop(), ignore_errors=True)
 
 
 # ---------------------------------------------------------------- comparing values (in the grading process)
@@ -446,6 +485,15 @@ class Lesson:
         return edited
 
 
+def _dumpable(flag: bool) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, int(flag), 0, 0, 0)  # PR_SET_DUMPABLE (Linux)
+    except Exception:
+        pass
+
+
 def _check_out(out: Path, submissions: Path, force: bool) -> None:
     out_r, sub_r = out.resolve(), submissions.resolve()
     if out_r == sub_r or sub_r in out_r.parents:
@@ -487,6 +535,7 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(found) + len(ready)))
     pool = Pool(jobs, [x.spec.setup for x in ready])
     rows: dict[int, list[Row]] = {}
+    _dumpable(False)  # (where Landlock is missing) no child of the same user can read this process's memory
     try:
         with ThreadPoolExecutor(jobs) as ex:
             refs = {x.stem: ex.submit(pool.ask, r := x.solution_request(limits), _deadline(r)) for x in ready}
@@ -501,6 +550,7 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
                     progress(f"{found[i][0]:>20s}  {found[i][1]:<16s} {got:g} / {top:g}")
     finally:
         pool.close()
+        _dumpable(True)
     result = [r for i in sorted(rows) for r in rows[i]]
     _write(out, result, pool.isolation)
     if progress:
@@ -524,7 +574,8 @@ def _grade_one(pool: Pool, student: str, lesson: Lesson | str, stem: str, path: 
         return zero(f"the file cannot be read ({e.strerror})")
     by_id, dups = _by_grade_id(cells)
     edited = lesson.locked_edits(by_id)
-    code = {g: _python(c["source"]) for g, c in by_id.items() if c["type"] == "code" and c["nbgrader"].get("solution")}
+    wanted = {g for e in exercises for g in e.solutions}
+    code = {g: _python(c["source"]) for g, c in by_id.items() if c["type"] == "code" and g in wanted}
     reply = pool.ask(req := _request(lesson.spec, code, lesson.seeds, limits), _deadline(req))
     results = {r.get("grade_id"): r for r in reply.get("exercises", []) if isinstance(r, dict)}
     rows = []

@@ -271,13 +271,7 @@ def _exercise_child(ex: dict, req: dict, namespace: dict, res_w: int, out_w: int
     os.dup2(null, 0)
     os.dup2(out_w, 1)
     os.dup2(out_w, 2)
-    keep = {0, 1, 2, res_w}
-    for fd in map(int, os.listdir("/proc/self/fd")):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    _close_fds_except(res_w)
 
     def emit(obj) -> None:
         data = (json.dumps(obj, allow_nan=True) + "\n").encode()
@@ -442,18 +436,27 @@ def run_submission(req: dict) -> dict:
     return {"exercises": [run_exercise(ex, req, namespace) for ex in req["exercises"]]}
 
 
-def _submission_child(req: dict, reply_w: int) -> None:
-    """C: a new session and namespaces, then R as the namespaces' first process."""
+def _close_fds_except(*keep: int) -> None:
+    top = max(3, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1 << 16))
+    edges = sorted(k for k in set(keep) if 3 <= k < top)
+    start = 3
+    for k in edges:
+        os.closerange(start, k)
+        start = k + 1
+    os.closerange(start, top)
+
+
+def _submission_child(msg: dict, reply_w: int) -> None:
+    """C: reads its request (the zygote never does), a new session and namespaces, then R as PID 1."""
     os.setsid()
-    for fd in map(int, os.listdir("/proc/self/fd")):
-        if fd not in (reply_w,) and fd > 2:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    _close_fds_except(reply_w)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
+    with open(msg["path"], "rb") as f:
+        req = json.loads(f.read())
+    os.unlink(msg["path"])  # gone before any student code runs
+    req.update(workdir=msg["workdir"], read_paths=msg["read_paths"])
     isolation = unshare_namespaces()
     pid = os.fork()
     if pid == 0:
@@ -464,9 +467,13 @@ def _submission_child(req: dict, reply_w: int) -> None:
         except BaseException as e:
             out = {"setup_error": f"the grading sandbox failed: {describe(e)}"}
         out["isolation"] = isolation
+        # the answer goes to a private file next to the request, not through the zygote: no later
+        # fork of the zygote can find the solution's values (or a classmate's) in its memory
+        fd = os.open(msg["path"] + ".out", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         data = json.dumps(out).encode()
         while data:
-            data = data[os.write(reply_w, data):]
+            data = data[os.write(fd, data):]
+        os.close(fd)
         os._exit(0)
     os.close(reply_w)
     try:
@@ -475,36 +482,31 @@ def _submission_child(req: dict, reply_w: int) -> None:
         os._exit(0)
 
 
-def serve(req: dict) -> dict:
-    """In the zygote: one submission in a fresh fork and work folder; the JSON that came back."""
+def serve(msg: dict, paths: list[str]) -> dict:
+    """In the zygote: one submission in a fresh fork and work folder; the JSON that came back.
+
+    `msg` holds the path of the request file and the submission's time limit: the zygote never reads
+    a submission's code, so no fork of it can find another submission (or the solution) in its memory."""
     workdir = tempfile.mkdtemp(prefix="t2ilab-grade-")
     os.chmod(workdir, 0o700)
-    req = {**req, "workdir": workdir}
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(r)
-            _submission_child(req, w)
+            _submission_child({**msg, "workdir": workdir, "read_paths": paths}, w)
         finally:
             os._exit(70)
     os.close(w)
-    deadline = time.monotonic() + sum(ex["timeout"] for ex in req["exercises"]) + req["limits"]["overhead_s"]
-    data, killed = bytearray(), False
-    while True:
+    deadline = time.monotonic() + float(msg["seconds"])
+    killed = False
+    while True:  # nothing is ever written to r: it closes when C and R have exited
         left = deadline - time.monotonic()
         if left <= 0:
             killed = True
             break
-        ready, _, _ = select.select([r], [], [], left)
-        if ready:
-            chunk = os.read(r, 1 << 16)
-            if not chunk:
-                break
-            data += chunk
-            if len(data) > 64 << 20:
-                killed = True
-                break
+        if select.select([r], [], [], left)[0] and not os.read(r, 1 << 16):
+            break
     os.close(r)
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         try:
@@ -518,10 +520,7 @@ def serve(req: dict) -> dict:
     shutil.rmtree(workdir, ignore_errors=True)
     if killed:
         return {"setup_error": "the submission ran past the time limit of the whole submission and was stopped"}
-    try:
-        return json.loads(bytes(data))
-    except ValueError:
-        return {"setup_error": "the grading sandbox returned no result (it was killed)"}
+    return {"done": True}
 
 
 def read_paths() -> list[str]:
@@ -556,6 +555,7 @@ def preload(extra: list[str]) -> None:
 
 def main(argv: list[str]) -> None:
     reply = int(argv[0])
+    _prctl(PR_SET_DUMPABLE, 0)  # no process of the same user may read this one's memory
     preload(argv[1:])
     paths = read_paths()
     abi = _libc.syscall(ctypes.c_long(444), None, ctypes.c_long(0), ctypes.c_long(1))
@@ -569,8 +569,7 @@ def main(argv: list[str]) -> None:
             except BaseException as e:
                 out = {"warmed": False, "error": describe(e)}
         else:
-            req["read_paths"] = paths
-            out = serve(req)
+            out = serve(req, paths)
         data = (json.dumps(out) + "\n").encode()
         while data:
             data = data[os.write(reply, data):]

@@ -25,7 +25,9 @@ class Exercise:
                listed when the student may build on them).
     probe:     source defining `probe(seed) -> {"what": str, "value": ...}`; `what` describes the
                input (shown to the student, so it must not reveal the input), `value` is made of
-               numbers, tensors, arrays, strings, lists, tuples and dicts.
+               numbers, tensors, arrays, strings, lists, tuples and dicts (None where a value is
+               missing, e.g. no gradient). The probe runs after the student's cells in the same
+               namespace: name its helpers `_probe_...` so they cannot replace a student's names.
     forbidden: dotted names of library functions that compute the exercise's answer; the student's
                code gets a stub that raises a clear error instead.
     cases:     how many secret seeds; atol/rtol: tolerances for every number.
