@@ -187,3 +187,11 @@ def test_caption_names_the_state_and_is_the_default_alt_text():
     assert isinstance(view.widget.children[3], widgets.HBox) and view.widget.children[3].children == tuple(view.images)
     slider.value = 2
     assert view.caption.value.endswith("seed 2") and view.images[1].tooltip.endswith("seed 2")
+
+
+def test_static_png_holds_every_picture():
+    slider = widgets.IntSlider(value=1, min=0, max=3, description="seed")
+    side = live.LiveFigure(lambda seed: (torch.zeros(1, 1, 2, 2), torch.ones(3, 1, 2, 2)), {"seed": slider}, scale=1, row=True)
+    stacked = live.LiveFigure(lambda seed: (torch.zeros(1, 1, 2, 2), torch.ones(3, 1, 2, 2)), {"seed": slider}, scale=1)
+    assert Image.open(io.BytesIO(side.static_png())).size == (6 + 14, 6)
+    assert Image.open(io.BytesIO(stacked.static_png())).size == (14, 12)

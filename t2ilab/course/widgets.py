@@ -199,7 +199,8 @@ class LiveFigure:
         self.outputs = [widgets.Output() for p in first if not isinstance(p, bytes)]
         self.message = widgets.HTML(value="", description="status", layout=widgets.Layout(display="none"))
         self.caption = widgets.HTML(value="", layout=widgets.Layout(display="none" if caption is None else None))
-        pictures = [widgets.HBox(self.images, layout={"align_items": "flex-start"})] if row and self.images else self.images
+        self.row = row and len(self.images) > 1
+        pictures = [widgets.HBox(self.images, layout={"align_items": "flex-start"})] if self.row else self.images
         self.widget = widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
                                     self.message, self.caption, *pictures, *self.outputs])
         self._show(first)
@@ -349,10 +350,31 @@ class LiveFigure:
         self._arm()
 
     # -- display -----------------------------------------------------------------------------
+    def static_png(self) -> bytes | None:
+        """The pictures as they are now, in one PNG (side by side with `row=True`, else stacked)."""
+        if not self.images:
+            return None
+        if len(self.images) == 1:
+            return self.images[0].value
+        from PIL import Image as PILImage
+
+        parts = [PILImage.open(io.BytesIO(i.value)).convert("RGB") for i in self.images]
+        row = self.row
+        size = ((sum(p.width for p in parts), max(p.height for p in parts)) if row
+                else (max(p.width for p in parts), sum(p.height for p in parts)))
+        sheet, at = PILImage.new("RGB", size, "white"), 0
+        for part in parts:
+            sheet.paste(part, (at, 0) if row else (0, at))
+            at += part.width if row else part.height
+        buf = io.BytesIO()
+        sheet.save(buf, format="PNG", compress_level=6)
+        return buf.getvalue()
+
     def _repr_mimebundle_(self, **kwargs):
         data = self.widget._repr_mimebundle_(**kwargs)
-        if self.images:
-            data["image/png"] = base64.b64encode(self.images[0].value).decode()
+        picture = self.static_png()
+        if picture is not None:
+            data["image/png"] = base64.b64encode(picture).decode()
         data["text/plain"] = self.alt()
         return data
 
