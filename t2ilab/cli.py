@@ -55,14 +55,18 @@ def _evaluate(a: argparse.Namespace) -> None:
 
 def _workspace(a: argparse.Namespace) -> None:
     from .course.workspace import workspace
+    from .validate import check_output_dir
 
+    check_output_dir(a.to, "--to")
     for name, what in workspace(a.to).items():
         print(f"{name}: {what}")
 
 
 def _release(a: argparse.Namespace) -> None:
     from .course.release import release
+    from .validate import check_output_dir
 
+    check_output_dir(a.to, "--to")
     for path in release(a.to, force=a.force):
         print(path)
 

@@ -77,7 +77,10 @@ def save_grid(images: torch.Tensor, out: str | Path, scale: int = 4) -> Path:
     out = check_output_file(out, (".png", ".jpg", ".jpeg"), "output")
     out.parent.mkdir(parents=True, exist_ok=True)
     big = torch.nn.functional.interpolate(images, scale_factor=scale, mode="nearest")
-    save_image(big, out, nrow=min(8, len(images)), padding=2, pad_value=1.0)
+    try:
+        save_image(big, out, nrow=min(8, len(images)), padding=2, pad_value=1.0)
+    except OSError as e:
+        raise T2ILabError(f"could not write {out} ({e.strerror or e}): choose another file") from None
     return out
 
 
@@ -90,7 +93,10 @@ def generate_grid(prompt: str, model: str | torch.nn.Module | None = None, n: in
 
     from .validate import check_output_file
 
+    from .validate import check_seed
+
     check_output_file(out, (".png", ".jpg", ".jpeg"), "output")  # before any work
+    check_seed(seed, "--seed")
     if model is None:
         model = default_model(prompt)
         print(f"t2ilab generate: using the shipped model {model} (choose another with --model)", file=sys.stderr)

@@ -50,13 +50,20 @@ def _first_existing(path: Path) -> Path:
     return p
 
 
-def _check_writable_dir(folder: Path, what: str) -> None:
-    """`folder` (which may not exist yet) can be created and written to."""
+def _check_writable_dir(folder: Path, what: str, shown: Path) -> None:
+    """`folder` (which may not exist yet) can be created and written to: checked by a real write."""
     base = _first_existing(folder)
     if not base.is_dir():
-        raise T2ILabError(f"{what} {folder} is under {base}, which is a file, not a folder: choose another path")
+        raise T2ILabError(f"{what} {shown} is under {base}, which is a file, not a folder: choose another path")
     if not os.access(base, os.W_OK | os.X_OK):
-        raise T2ILabError(f"{what} {folder} cannot be written: {base} is read-only for you; choose another path")
+        raise T2ILabError(f"{what} {shown} cannot be written: {base} is read-only for you; choose another path")
+    try:  # permissions are not the whole story (read-only mounts, /sys, quotas): try it
+        fd, probe = tempfile.mkstemp(prefix=".t2ilab-probe.", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise T2ILabError(f"{what} {shown} cannot be written: {base} refuses new files ({e.strerror}); "
+                          "choose another path") from None
 
 
 def check_output_file(path: str | Path, suffixes: tuple[str, ...] = (), what: str = "output") -> Path:
@@ -78,7 +85,7 @@ def check_output_file(path: str | Path, suffixes: tuple[str, ...] = (), what: st
             raise T2ILabError(f"{what} {path} is read-only: choose another file or make it writable")
     if suffixes and path.suffix.lower() not in suffixes:
         raise T2ILabError(f"{what} {path} must end in {' or '.join(suffixes)}")
-    _check_writable_dir(path.parent, f"the folder of {what}")
+    _check_writable_dir(path.parent, what, path)
     return path
 
 
@@ -89,7 +96,7 @@ def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
         raise T2ILabError(f"{what} {path} is a file, not a folder: choose a folder name")
     if path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
         raise T2ILabError(f"{what} {path} is read-only for you: choose another folder")
-    _check_writable_dir(path, what)
+    _check_writable_dir(path, what, path)
     return path
 
 
