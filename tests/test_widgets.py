@@ -195,3 +195,13 @@ def test_static_png_holds_every_picture():
     stacked = live.LiveFigure(lambda seed: (torch.zeros(1, 1, 2, 2), torch.ones(3, 1, 2, 2)), {"seed": slider}, scale=1)
     assert Image.open(io.BytesIO(side.static_png())).size == (6 + 14, 6)
     assert Image.open(io.BytesIO(stacked.static_png())).size == (14, 12)
+
+
+def test_show_puts_a_sentence_where_the_widget_repr_would_be(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda data, raw=False: shown.append((data, raw)))
+    box = widgets.VBox([widgets.Button(description="train")])
+    live.show(box, "training controls (run the notebook to use them)")
+    (data, raw), = shown
+    assert raw and data[VIEW]["model_id"] == box.model_id
+    assert data["text/plain"] == "training controls (run the notebook to use them)" and "VBox" not in data["text/plain"]

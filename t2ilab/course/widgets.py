@@ -379,6 +379,18 @@ class LiveFigure:
         return data
 
 
+def show(widget, text: str, picture: bytes | None = None) -> None:
+    """Display a widget with a static rendering instead of its text repr: `text` (what it is, for a
+    reader without a kernel) and optionally a PNG. Use it for panels of controls and buttons."""
+    from IPython.display import display
+
+    data = widget._repr_mimebundle_()
+    data["text/plain"] = text
+    if picture is not None:
+        data["image/png"] = base64.b64encode(picture).decode()
+    display(data, raw=True)
+
+
 def live_figure(draw: Callable, controls: dict, **kwargs) -> LiveFigure:
     """Show a `LiveFigure` of `draw` under `controls` and return it (see LiveFigure for the options)."""
     from IPython.display import display
