@@ -44,7 +44,7 @@ def test_studio_default_is_the_source_articles_prompt():
     s = PromptStudio()
     assert s.prompt.value == GRASSLAND and s.result.model == "scenes-vae"
     assert s.result.attributes == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle"}
-    assert s.image.value == s.png and size(s.png) == (8 * (32 * 4 + 2) + 2, 32 * 4 + 4)
+    assert s.image.value == s.png and size(s.png) == (4 * (32 * 4 + 2) + 2, 2 * (32 * 4 + 2) + 2)  # 4 a row
     assert GRASSLAND in s.image.tooltip and "refused" not in s.message.value
     assert "fixed 4 of 4" in s.message.value
 

@@ -108,9 +108,9 @@ def attribute_rows(result: Candidates) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _table(rows, header=("attribute", "", "value")) -> str:
+def _table(rows, header=("attribute", "the prompt", "value")) -> str:
     head = "".join(f"<th style='text-align:left;padding:1px 8px'>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='padding:1px 8px'>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left;padding:1px 8px'>{html.escape(str(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -155,17 +155,17 @@ class PromptStudio(_StaticView):
     """Prompt box, model picker, seed and count sliders; candidate grid and the parsed attributes beside it.
 
     Widget descriptions (stable, for screen readers and browser tests): "prompt", "model", "seed",
-    "count"; the grid is `.image` (an `ipywidgets.Image`, tooltip = alt text naming the prompt), the
+    "count"; the grid (`nrow` images a row) is `.image` (an `ipywidgets.Image`, tooltip = alt text naming the prompt), the
     attribute table `.attributes`, the one-line status `.message`. Enter in the prompt box redraws.
     """
 
     def __init__(self, prompt: str = DEFAULT_PROMPT, model: str = AUTO, seed: int = 0, count: int = 8,
-                 scale: int = 4, max_count: int = 16) -> None:
+                 scale: int = 4, max_count: int = 16, nrow: int = 4) -> None:
         names = generators()
         if model not in (AUTO, *names):
             raise T2ILabError(f"no shipped generator {model!r}; use {AUTO!r} or one of {', '.join(names)}")
         style = {"description_width": "initial"}
-        self.scale, self.result, self.error = scale, None, None
+        self.scale, self.nrow, self.result, self.error = scale, nrow, None, None
         self.prompt = widgets.Text(value=prompt, description="prompt", continuous_update=False, style=style,
                                    placeholder="describe an image, then press Enter",
                                    layout=widgets.Layout(width="34em"))
@@ -192,7 +192,7 @@ class PromptStudio(_StaticView):
                                                          if self.result else "")
             return
         self.result, self.error = result, None
-        self.png = tensor_png(result.images, scale=self.scale)
+        self.png = tensor_png(result.images, scale=self.scale, nrow=self.nrow)
         self.image.value = self.png
         self.image.tooltip = result.alt()
         fixed = len(result.attributes) - len(result.open)
@@ -205,7 +205,7 @@ class PromptStudio(_StaticView):
         if self.result is None:
             return self.message.value, None, f"PromptStudio: refused: {self.error}"
         r = self.result
-        page = (f"<div><p>{self.message.value}</p><div style='display:flex;gap:1em;align-items:flex-start'>"
+        page = (f"<div><p>{self.message.value}</p><div style='display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start'>"
                 f"{_img(self.png, r.alt())}{self.attributes.value}</div></div>")
         text = (f"PromptStudio: {r.alt()}; " +
                 "; ".join(f"{a} {kind} {v}" for a, kind, v in attribute_rows(r)))
