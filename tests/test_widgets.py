@@ -205,3 +205,17 @@ def test_show_puts_a_sentence_where_the_widget_repr_would_be(monkeypatch):
     (data, raw), = shown
     assert raw and data[VIEW]["model_id"] == box.model_id
     assert data["text/plain"] == "training controls (run the notebook to use them)" and "VBox" not in data["text/plain"]
+
+
+def test_button_task_shows_its_picture_and_keeps_it_for_the_static_rendering():
+    from IPython.display import Markdown
+
+    n = widgets.IntSlider(value=2, description="images N")
+    task = live.ButtonTask(lambda progress, n: (torch.full((n, 1, 2, 2), 0.5), Markdown("table")), {"n": n},
+                           description="evaluate", alt=lambda n: f"scores for N = {n}")
+    data = task._repr_mimebundle_()
+    assert "image/png" not in data and "button" in data["text/plain"] and "ButtonTask" not in data["text/plain"]
+    task.start()
+    assert task.image.layout.display is None and task.image.tooltip == "scores for N = 2"
+    data = task._repr_mimebundle_()
+    assert base64.b64decode(data["image/png"]) == task.image.value and data["text/plain"] == "scores for N = 2"

@@ -417,22 +417,27 @@ class ButtonTask:
     """Long work behind a button: `run(progress, **values)` with a progress bar and an output area.
 
     `progress(fraction, text="")` moves the bar (0..1) and its label; whatever `run` prints or
-    displays lands in `self.output`; its return value is kept in `self.result`. The button is
-    disabled while it runs; an exception is one red line, not a lost traceback.
+    displays lands in `self.output`. `run` may return a picture (a figure, image tensors, PNG
+    bytes), or a tuple of a picture and other displayable items: the picture replaces the value of
+    `self.image` (also the static rendering, with `alt(**values)` as its text), the rest goes to the
+    output. The button is disabled while it runs; an exception is one red line, not a lost traceback.
     """
 
     def __init__(self, run: Callable, controls: dict | None = None, *, description: str = "run",
-                 tooltip: str = "") -> None:
+                 tooltip: str = "", alt: str | Callable | None = None) -> None:
         import ipywidgets as widgets
 
         self.run, self.controls, self.result, self.error = run, dict(controls or {}), None, None
+        self.alt_text = alt
+        self.image = alt_image(b"", "")
+        self.image.layout.display = "none"
         self.button = widgets.Button(description=description, tooltip=tooltip or description,
                                      button_style="primary", icon="play")
         self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="progress")
         self.label = widgets.Label(value="", description="progress text")
         self.output = widgets.Output()
         self.widget = widgets.VBox([widgets.HBox([*self.controls.values(), self.button]),
-                                    widgets.HBox([self.bar, self.label]), self.output])
+                                    widgets.HBox([self.bar, self.label]), self.image, self.output])
         self.button.on_click(lambda _b: self.start())
 
     def progress(self, fraction: float, text: str = "") -> None:
@@ -444,9 +449,22 @@ class ButtonTask:
         self.button.disabled = True
         self.bar.bar_style = ""
         self.progress(0.0, "running…")
+        values = {k: c.value for k, c in self.controls.items()}
         try:
             with self.output:
-                self.result = self.run(self.progress, **{k: c.value for k, c in self.controls.items()})
+                from IPython.display import clear_output, display
+
+                clear_output(wait=True)
+                self.result = self.run(self.progress, **values)
+                items = self.result if isinstance(self.result, tuple) else (self.result,)
+                picture = to_png(items[0]) if items and items[0] is not None else None
+                if picture is not None:
+                    self.image.value, self.image.tooltip = picture, self.alt(values)
+                    self.image.layout.display = None
+                    items = items[1:]
+                for item in items if isinstance(self.result, tuple) else ():
+                    if item is not None:
+                        display(item)
             self.error = None
             self.bar.bar_style = "success"
             self.progress(1.0, "done")
@@ -457,7 +475,17 @@ class ButtonTask:
         finally:
             self.button.disabled = False
 
+    def alt(self, values: dict | None = None) -> str:
+        values = {k: c.value for k, c in self.controls.items()} if values is None else values
+        if callable(self.alt_text):
+            return self.alt_text(**values)
+        return self.alt_text or f"{self.button.description}: " + ", ".join(f"{k} = {v!r}" for k, v in values.items())
+
     def _repr_mimebundle_(self, **kwargs):
         data = self.widget._repr_mimebundle_(**kwargs)
-        data["text/plain"] = f"{self.button.description} (a button; press it to run)"
+        if self.image.value:
+            data["image/png"] = base64.b64encode(self.image.value).decode()
+            data["text/plain"] = self.image.tooltip
+        else:
+            data["text/plain"] = f"{self.button.description}: a button with a progress bar (run the notebook to use it)"
         return data
