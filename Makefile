@@ -87,6 +87,7 @@ nbgrader-course: setup
 
 nbgrader-grade: nbgrader-course
 	$(NBGRADER) generate_assignment '*' --force
+	@ls course/submitted/*/*/*.ipynb >/dev/null 2>&1 || { echo "no submissions: put them in course/submitted/STUDENT/NN_name/NN_name.ipynb"; exit 2; }
 	$(NBGRADER) autograde '*' --create
 	$(NBGRADER) export --to grades.csv
 

@@ -85,17 +85,17 @@ def release(to: str | Path, lessons: Path | None = None, force: bool = False) ->
     except ValueError:
         record = {}
     texts = {src.name: nbformat.writes(student_notebook(nbformat.read(src, as_version=4))) for src in sources}
+    data = {name: (text if text.endswith("\n") else text + "\n").encode() for name, text in texts.items()}
     if not force:
         for name in texts:
             dst = to / name
-            if dst.exists() and record.get(name) != _sha(dst.read_bytes()):
+            if dst.exists() and _sha(dst.read_bytes()) not in (record.get(name), _sha(data[name])):
                 raise T2ILabError(f"{dst} was not written by t2ilab release (or was changed since): move it away, or pass --force to overwrite it")
     to.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in texts.items():
-        data = (text if text.endswith("\n") else text + "\n").encode()
-        (to / name).write_bytes(data)
-        record[name] = _sha(data)
+    for name in texts:
+        (to / name).write_bytes(data[name])
+        record[name] = _sha(data[name])
         written.append(to / name)
     record_path.write_text(json.dumps(record, indent=1, sort_keys=True))
     return written
