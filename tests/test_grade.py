@@ -29,10 +29,42 @@ for _path in sorted(LESSONS.glob("*.ipynb")):
         pass
 
 SEED = 424242
-LIMITS = Limits(timeout=6, memory_mb=512, overhead_s=20)
+LIMITS = Limits(timeout=10, memory_mb=512, overhead_s=20)  # (the memory scan takes ~5 s on a loaded machine)
 D, G, STEP = "gan_d_loss_solution", "gan_g_loss_solution", "gan_step_solution"
 RIGHT_D = "def my_discriminator_loss(r, f):\n    return -F.logsigmoid(r).mean() - F.logsigmoid(-f).mean()\n"
 RIGHT_G = "def my_generator_loss(f):\n    return -F.logsigmoid(f).mean()\n"
+
+
+# Reads all of its own process's memory for the lesson's solution text (which sits after "### BEGIN
+# SOLUTION" in the source lesson) and would evaluate what it finds.
+MEMORY_SCAN = """\
+import re, time
+def _scan():
+    needle = ("### BEGIN " + "SOLUTION\\n    return ").encode()
+    hits, scanned = [], 0
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+        for line in maps:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            if not parts[1].startswith("rw") or hi - lo > 256 * 2**20:
+                continue
+            try:
+                mem.seek(lo)
+                chunk = mem.read(hi - lo)
+            except (OSError, ValueError, OverflowError):
+                continue
+            scanned += len(chunk)
+            for m in re.finditer(re.escape(needle), chunk):
+                if chunk[m.end():m.end() + 6] == b"-F.log":
+                    hits.append(chunk[m.end():m.end() + 80].split(b"\\n")[0].decode())
+    return hits, scanned
+t0 = time.perf_counter()
+HITS, SCANNED = _scan()
+def my_discriminator_loss(real_logits, fake_logits):
+    if not HITS:
+        raise RuntimeError(f"solution not found in {SCANNED >> 20} MB of memory ({time.perf_counter() - t0:.1f} s)")
+    return eval(HITS[0])
+"""
 
 
 def _lesson02():
@@ -108,6 +140,11 @@ def _hostile(tmp: Path, port: int) -> dict:
     nb = _set(student_notebook(_lesson02()), "gan_d_loss_tests", "print('visible tests passed')\n")
     _set(nb, D, "def my_discriminator_loss(r, f):\n    return r.mean() - f.mean()\n")
     corpus["edited_locked_cell"] = nb
+
+    # a blank copy (no solution text of its own) that looks for the solution in its memory
+    corpus["memory_scan"] = _set(student_notebook(_lesson02()), D, MEMORY_SCAN)
+    own = _set(_lesson02(), D, MEMORY_SCAN)  # the same scan finds solution text that is there: its own
+    corpus["memory_scan_finds_its_own"] = own
 
     corpus["not_json"] = b"this is not a notebook at all"
     corpus["not_a_notebook"] = b'{"hello": "world"}'
@@ -274,6 +311,13 @@ def test_the_network_is_blocked(run):
     assert "Network is unreachable" in message(run, "network", "gan_g_loss_tests") or \
         "PermissionError" in message(run, "network", "gan_g_loss_tests")
     assert run["connections"] == 0  # nothing reached the server on 127.0.0.1
+
+
+def test_the_solution_is_not_in_the_students_memory(run):
+    assert points(run, "memory_scan") == [0, 0, 0]
+    assert "solution not found in" in message(run, "memory_scan")
+    # the scan works: in a copy that carries solution text (of the next exercise), it finds it
+    assert "solution not found" not in message(run, "memory_scan_finds_its_own")
 
 
 def test_deleted_reordered_and_edited_cells(run):

@@ -355,7 +355,8 @@ def _error_message(error: str, limits: Limits) -> str:
     if "network" in error.lower() and ("blocked" in error or "unreachable" in error.lower()):
         return f"tried to use the network, which is blocked during grading: {error[:160]}"
     if error.startswith("PermissionError"):
-        return f"{error[:200]}: during grading your code may only read its own inputs and write in its own folder"
+        return (f"{error[:200]}: during grading your code may only compute (no reading other files, writing "
+                "outside its folder, signalling other processes or using the network)")
     return f"your code raised {error[:300]}"
 
 
