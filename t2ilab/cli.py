@@ -32,6 +32,8 @@ def _generate(a: argparse.Namespace) -> None:
     if a.expand:  # the language model at $T2ILAB_LLM_URL reads the prompt; one line says how it went
         model, attributes, note = expand_prompt(a.prompt, a.model)
         print(f"t2ilab generate: {note}", file=sys.stderr)
+        if a.model is None:  # as generate_grid says when it picks the model itself
+            print(f"t2ilab generate: using the shipped model {model} (choose another with --model)", file=sys.stderr)
     print(generate_grid(a.prompt, model=model, n=a.n, seed=a.seed, out=a.out, attributes=attributes))
 
 
@@ -84,6 +86,12 @@ def _doctor(a: argparse.Namespace) -> None:
     from .doctor import doctor
 
     sys.exit(doctor())
+
+
+def _studio(a: argparse.Namespace) -> None:
+    from .course.serve import studio
+
+    sys.exit(studio(port=a.port, notebook=a.notebook))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -166,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("doctor", help="check the installation in plain lines")
     s.set_defaults(func=_doctor)
+
+    s = sub.add_parser("studio", help="the prompt studio as a web page (Voilà) on 127.0.0.1; prints its address")
+    s.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    s.add_argument("--notebook", default=None, help=argparse.SUPPRESS)  # the browser test serves a copy
+    s.set_defaults(func=_studio)
     return p
 
 

@@ -107,8 +107,10 @@ def generate_grid(prompt: str, model: str | torch.nn.Module | None = None, n: in
 _OFFLINE = "; the offline parser was used instead"
 
 
-def expand_prompt(prompt: str, model: str | torch.nn.Module | None = None) -> tuple[torch.nn.Module, dict, str]:
+def expand_prompt(prompt: str, model: str | torch.nn.Module | None = None) -> tuple[str | torch.nn.Module, dict, str]:
     """`t2ilab generate --expand`: (model, attributes, one-line note) with the language model at $T2ILAB_LLM_URL.
+
+    `model` comes back as given, or as the shipped model's name (`default_model`) when it was None.
 
     The note says what the language model answered, or why the offline parser answered instead
     (no endpoint set, or the call failed: `t2ilab.text.llm.expand` falls back, never fails).
@@ -122,12 +124,11 @@ def expand_prompt(prompt: str, model: str | torch.nn.Module | None = None) -> tu
 
     check_prompt(prompt)  # an empty or overlong prompt is the user's mistake, not a fallback
     try:
-        net = get_model(model, prompt)
+        model = default_model(prompt) if model is None else model
     except T2ILabError as e:
-        if model is not None:
-            raise
         raise T2ILabError(f"{e}; with --expand, name the model (e.g. --model shapes-vae) so that the "
                           f"language model knows which attributes to answer") from None
+    net = get_model(model)
     if getattr(net, "kind", None) == "judge":
         raise T2ILabError("that model is a judge, which reads images: pick a generator (a -vae or -gan model)")
     reason = "" if os.environ.get("T2ILAB_LLM_URL", "").strip() else "T2ILAB_LLM_URL is not set"
@@ -145,4 +146,4 @@ def expand_prompt(prompt: str, model: str | torch.nn.Module | None = None) -> tu
     else:
         reason = str(caught[-1].message).replace("; using the offline parser", "") if caught else reason
         note = reason + _OFFLINE
-    return net, attributes, note
+    return model, attributes, note

@@ -55,24 +55,26 @@ def test_unset_endpoint_says_so_and_uses_the_offline_parser(capsys, tmp_path):
     code, stdout, err, out = generate(capsys, tmp_path, "expand", "a grassland under a blue sky with a tree in the middle",
                                       "--expand")
     assert code == 0 and stdout.strip() == str(out)
-    assert err == "t2ilab generate: T2ILAB_LLM_URL is not set; the offline parser was used instead\n"
+    assert err == ("t2ilab generate: T2ILAB_LLM_URL is not set; the offline parser was used instead\n"
+                   "t2ilab generate: using the shipped model scenes-vae (choose another with --model)\n")
     code, _, err, plain = generate(capsys, tmp_path, "plain", "a grassland under a blue sky with a tree in the middle")
-    assert code == 0 and err == "" and out.read_bytes() == plain.read_bytes()
+    assert code == 0 and "offline" not in err and out.read_bytes() == plain.read_bytes()
 
 
 def test_dead_endpoint_is_one_line_then_the_offline_parser(capsys, tmp_path, monkeypatch, dead_url):
     monkeypatch.setenv("T2ILAB_LLM_URL", dead_url)
-    code, _, err, out = generate(capsys, tmp_path, "dead", "a big red circle on the left", "--expand")
+    code, _, err, out = generate(capsys, tmp_path, "dead", "a big red circle on the left", "--expand",
+                                 "--model", "shapes-vae")
     assert code == 0 and out.exists()
     assert err.count("\n") == 1 and err.startswith("t2ilab generate: LLM prompt expansion failed (cannot reach http://127.0.0.1:")
     assert err.endswith("; the offline parser was used instead\n") and "Traceback" not in err
-    code, _, _, plain = generate(capsys, tmp_path, "plain", "a big red circle on the left")
+    code, _, _, plain = generate(capsys, tmp_path, "plain", "a big red circle on the left", "--model", "shapes-vae")
     assert out.read_bytes() == plain.read_bytes()
 
 
 def test_a_bad_answer_falls_back_with_its_reason(capsys, tmp_path, base, monkeypatch):  # noqa: F811
     monkeypatch.setenv("T2ILAB_LLM_URL", f"{base}/badvalue/v1")  # answers shape "hexagon"
-    code, _, err, _ = generate(capsys, tmp_path, "bad", "a red circle", "--expand")
+    code, _, err, _ = generate(capsys, tmp_path, "bad", "a red circle", "--expand", "--model", "shapes-gan")
     assert code == 0 and err.count("\n") == 1
     assert "shape='hexagon'" in err and err.endswith("the offline parser was used instead\n")
 
@@ -100,5 +102,5 @@ def test_user_mistakes_with_expand(capsys, tmp_path, base, monkeypatch, argv, wo
 
 def test_without_expand_the_endpoint_is_never_asked(capsys, tmp_path, base, monkeypatch):  # noqa: F811
     monkeypatch.setenv("T2ILAB_LLM_URL", f"{base}/good/v1")
-    code, _, err, _ = generate(capsys, tmp_path, "quiet", "a red circle")
+    code, _, err, _ = generate(capsys, tmp_path, "quiet", "a red circle", "--model", "shapes-vae")
     assert code == 0 and err == "" and SEEN == []
