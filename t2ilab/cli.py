@@ -80,6 +80,9 @@ def _grade(a: argparse.Namespace) -> None:
     rows = grade(a.submissions, a.out, jobs=a.jobs, lesson=a.lesson, seed=a.seed, limits=limits, force=a.force,
                  progress=lambda line: print(line, flush=True))
     print(f"{len(rows)} grades in {a.out}/grades.csv and grades.json; feedback in {a.out}/feedback/")
+    broken = sorted({r.message for r in rows if r.message.startswith("not graded") and "fix the spec" in r.message})
+    if broken:
+        raise T2ILabError(broken[0].removeprefix("not graded: ") + " (the other grades are written)")
 
 
 def _doctor(a: argparse.Namespace) -> None:

@@ -188,10 +188,37 @@ def _tree_hash(root: Path) -> str:
     return h.hexdigest()
 
 
+def _broken_lesson(lessons: Path) -> None:
+    """Lesson 97, whose spec fails on the lesson's own solution (a spec author's mistake)."""
+    import sys
+    import types
+
+    from t2ilab.course.spec import Exercise
+
+    nb = nbformat.v4.new_notebook()
+    meta = {"schema_version": 3, "locked": False, "task": False}
+    nb.cells = [nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n",
+                                          metadata={"nbgrader": {**meta, "solution": True, "grade": False, "grade_id": "f_solution"}}),
+                nbformat.v4.new_code_cell("assert f(1) == 2\n", metadata={"nbgrader": {
+                    **meta, "solution": False, "grade": True, "locked": True, "points": 1, "grade_id": "f_tests"}})]
+    nbformat.write(nb, lessons / "97_broken.ipynb")
+    spec = types.ModuleType("t2ilab.course.specs.lesson97")
+    spec.SETUP, spec.EXERCISES = "", [Exercise(grade_id="f_tests", solutions=["f_solution"],
+                                               probe="def probe(seed):\n    return {'what': 'x', 'value': f(no_such_name)}\n")]
+    sys.modules[spec.__name__] = spec
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
+    import shutil
+    import sys
+
     tmp = tmp_path_factory.mktemp("grading")
-    subs = tmp / "submitted"
+    subs, lessons = tmp / "submitted", tmp / "lessons"
+    lessons.mkdir()
+    for path in LESSONS.glob("*.ipynb"):
+        shutil.copy(path, lessons)
+    _broken_lesson(lessons)
     (tmp / "canary.txt").write_text("keep me")
     for stem in SPEC_LESSONS:
         source = nbformat.read(LESSONS / f"{stem}.ipynb", as_version=4)
@@ -206,11 +233,13 @@ def run(tmp_path_factory):
             path = subs / student / "02_gan.ipynb"
             path.write_bytes(nb) if isinstance(nb, bytes) else nbformat.write(nb, path)
         (subs / "blank" / "99_future.ipynb").write_bytes(nbformat.writes(nbformat.v4.new_notebook()).encode())
+        shutil.copy(lessons / "97_broken.ipynb", subs / "blank")
         before = _tree_hash(subs)
         lines = []
-        rows = grade(subs, tmp / "grades", jobs=2, seed=SEED, limits=LIMITS, progress=lines.append)
+        rows = grade(subs, tmp / "grades", jobs=2, seed=SEED, limits=LIMITS, progress=lines.append, lessons_dir=lessons)
     finally:
         listener.close()
+        sys.modules.pop("t2ilab.course.specs.lesson97", None)
     by = {(r.student, r.lesson, r.exercise): r for r in rows}
     return {"rows": rows, "by": by, "tmp": tmp, "subs": subs, "out": tmp / "grades", "before": before,
             "connections": listener.connections, "lines": lines}
@@ -334,9 +363,12 @@ def test_files_that_are_not_notebooks(run):
     assert points(run, "not_a_notebook") == [0, 0, 0] and "not a Jupyter notebook" in message(run, "not_a_notebook")
 
 
-def test_a_lesson_without_a_spec_is_named(run):
+def test_a_lesson_without_a_spec_or_with_a_broken_one_is_named(run):
     [row] = _lesson_rows(run, "blank", "99_future")
-    assert row.points == row.max_points == 0 and "has no grading spec" in row.message
+    assert row.points == row.max_points == 0 and row.message.startswith("not graded") and "has no grading spec" in row.message
+    [row] = _lesson_rows(run, "blank", "97_broken")  # the other lessons were graded all the same
+    assert row.message.startswith("not graded") and "fails on the lesson's own solution" in row.message
+    assert "NameError: name 'no_such_name' is not defined" in row.message and "fix the spec" in row.message
 
 
 def test_outputs_feedback_and_untouched_submissions(run):
@@ -376,6 +408,11 @@ def test_find_submissions_both_layouts(tmp_path):
     (tmp_path / "ben" / ".ipynb_checkpoints" / "03_vae-checkpoint.ipynb").write_text("{}")
     assert [(s, l) for s, l, _ in find_submissions(tmp_path)] == [("ann", "02_gan"), ("ben", "03_vae")]
     assert [(s, l) for s, l, _ in find_submissions(tmp_path, lesson="03")] == [("ben", "03_vae")]
+    (tmp_path / "cy").mkdir()
+    (tmp_path / "cy" / "02_gan-Copy1.ipynb").write_text("{}")  # renamed: still lesson 02
+    (tmp_path / "ann" / "02_gan-Copy1.ipynb").write_text("{}")  # ann also has 02_gan.ipynb: that one counts
+    found = {(s, l): p.name for s, l, p in find_submissions(tmp_path)}
+    assert found[("cy", "02_gan")] == "02_gan-Copy1.ipynb" and found[("ann", "02_gan")] == "02_gan.ipynb"
 
 
 def test_the_cli_refuses_an_out_folder_it_did_not_write(tmp_path, capsys):

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import queue
+import re
 import secrets
 import select
 import shutil
@@ -63,18 +64,29 @@ class Limits:
 
 # ---------------------------------------------------------------- finding and reading submissions
 
-def find_submissions(root: Path, lesson: str | None = None) -> list[tuple[str, str, Path]]:
-    """(student, lesson stem, path) for `root/<student>/<lesson>.ipynb` and `root/<student>/<assignment>/<lesson>.ipynb`."""
+def _number(name: str) -> str | None:
+    m = re.match(r"(?:lesson)?(\d+)", name)
+    return m.group(1) if m else None
+
+
+def find_submissions(root: Path, lesson: str | None = None, lessons_dir: Path = LESSONS) -> list[tuple[str, str, Path]]:
+    """(student, lesson, path) for `root/<student>/<lesson>.ipynb` and `root/<student>/<assignment>/<lesson>.ipynb`.
+
+    A renamed copy ("02_gan-Copy1.ipynb") counts as the course's lesson of that number when the
+    student has no file of the lesson's own name."""
+    sources = {_number(p.stem): p.stem for p in lessons_dir.glob("[0-9]*.ipynb")}
     found: dict[tuple[str, str], Path] = {}
     for student in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         paths = sorted(student.glob("*.ipynb")) + sorted(student.glob("*/*.ipynb"))
         for path in paths:
             if ".ipynb_checkpoints" in path.parts or path.name.startswith("."):
                 continue
-            stem = path.stem
-            if lesson and not (stem == lesson or stem.split("_")[0] == lesson.split("_")[0].removeprefix("lesson")):
+            name = sources.get(_number(path.stem), path.stem)
+            if lesson and not (path.stem == lesson or _number(path.stem) == _number(lesson)):
                 continue
-            found.setdefault((student.name, stem), path)
+            key = (student.name, name)
+            if key not in found or (path.stem == name and found[key].stem != name):
+                found[key] = path
     return [(s, l, p) for (s, l), p in sorted(found.items())]
 
 
@@ -166,10 +178,8 @@ class Zygote:
         if not hello or not hello.get("ready"):
             raise T2ILabError(f"the grading sandbox did not start: {self._stderr()}")
         self.landlock = int(hello.get("landlock") or 0)
-        for setup in warm:
-            out = self.ask({"warm": setup}, 300)
-            if not out.get("warmed"):
-                raise T2ILabError(f"a lesson spec's SETUP fails: {out.get('error')}: fix the spec")
+        for setup in warm:  # a SETUP that fails here fails again in its lesson's solution run, which says so
+            self.ask({"warm": setup}, 300)
 
     def _stderr(self) -> str:
         self.log.seek(0)
@@ -513,7 +523,7 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
     if not submissions.is_dir():
         raise T2ILabError(f"{submissions} is not a folder: pass the folder that holds <student>/<lesson>.ipynb")
     _check_out(out, submissions, force)
-    found = find_submissions(submissions, lesson)
+    found = find_submissions(submissions, lesson, lessons_dir)
     if not found:
         raise T2ILabError(f"no notebooks in {submissions}: expected {submissions}/<student>/<lesson>.ipynb"
                           + (f" for lesson {lesson}" if lesson else ""))
@@ -527,11 +537,9 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
         try:
             lessons[stem] = Lesson(stem, lessons_dir, secret)
         except T2ILabError as e:
-            if "has no grading spec" not in str(e) and "no source lesson" not in str(e):
-                raise
-            lessons[stem] = str(e)
-            if progress:
-                progress(f"note: {e}")
+            lessons[stem] = f"not graded: {e}"
+        except Exception as e:  # a spec that does not even import
+            lessons[stem] = f"not graded: the grading spec of {stem} fails to load ({type(e).__name__}: {e}): fix the spec"
     ready = [x for x in lessons.values() if isinstance(x, Lesson)]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(found) + len(ready)))
     pool = Pool(jobs, [x.spec.setup for x in ready])
@@ -541,7 +549,14 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
         with ThreadPoolExecutor(jobs) as ex:
             refs = {x.stem: ex.submit(pool.ask, r := x.solution_request(limits), _deadline(r)) for x in ready}
             for x in ready:
-                x.set_expected(refs[x.stem].result())
+                try:
+                    x.set_expected(refs[x.stem].result())
+                except T2ILabError as e:  # the other lessons are still graded
+                    lessons[x.stem] = f"not graded: {e}"
+            if progress:
+                for stem, x in lessons.items():
+                    if isinstance(x, str):
+                        progress(f"note: {stem}: {x}")
             futures = {i: ex.submit(_grade_one, pool, student, lessons[stem], stem, path, limits)
                        for i, (student, stem, path) in enumerate(found)}
             for i, f in futures.items():
