@@ -35,6 +35,7 @@ from jupyterhub_local import Kernel, LocalHub, missing  # noqa: E402
 
 LEVELS = (1, 2, 5, 10, 20)
 TARGET_MS = 150.0
+TARGET = {"prompt_accuracy": 0.90, "heldout_accuracy": 0.75}  # the shipped models' bar (seen / held-out)
 PROMPTS = ["a grassland under a blue sky with a tree in the middle", "我想要一个蓝天下的大草原，中间有一棵树"]
 SETUP = """
 from IPython.display import Image, display
@@ -43,8 +44,8 @@ from t2ilab.generate import generate
 def prompt_box(prompt, seed):   # what lesson 00's prompt box does on each new prompt
     images, _ = generate(prompt, n=8, seed=seed)
     display(Image(data=tensor_png(images, scale=4), format="png"))
-prompt_box(%r, 0)
-""" % PROMPTS[0]
+prompt_box(PROMPT, 0)
+""".replace("PROMPT", repr(PROMPTS[0]))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -165,8 +166,8 @@ from t2ilab.train.run import train
 # The cell's 60 s budget counted in this process's CPU seconds: what a quiet server gives a student
 # under a 1-CPU limit in 60 s of wall clock, on a machine that other work also uses.
 loop.time = types.SimpleNamespace(perf_counter=time.process_time)
-MARKS, snapshots = [15, 30, 45], {}
-def keep(i, history, model):  # a copy of the model at 15, 30, 45 CPU seconds
+MARKS, snapshots = list(range(30, SECONDS, 30)), {}
+def keep(i, history, model):  # a copy of the model every 30 CPU seconds
     while MARKS and history.seconds and history.seconds[-1] >= MARKS[0]:
         snapshots[MARKS.pop(0)] = (copy.deepcopy(model), i)
 t0 = time.perf_counter()
@@ -181,14 +182,15 @@ for mark, (m, steps) in sorted(snapshots.items()):
     curve[str(mark)] = {"steps": steps, "prompt_accuracy": round(s["prompt_accuracy"], 3),
                         "heldout_accuracy": round(s["heldout_accuracy"], 3)}
 print("RESULT " + json.dumps({"cpu_quota": cpu_quota(), "torch_threads": torch.get_num_threads(),
-    "steps": history.steps[-1], "cpu_seconds_budget": SECONDS,
+    "steps": history.steps[-1], "cpu_seconds_trained": SECONDS,
     "wall_seconds_here": round(wall, 1), "cpu_seconds_used": round(cpu.ru_utime + cpu.ru_stime, 1),
     "accuracy_by_cpu_seconds": curve,
     "prompt_accuracy": curve[str(SECONDS)]["prompt_accuracy"], "heldout_accuracy": curve[str(SECONDS)]["heldout_accuracy"]}))
 """
 
 
-def training(seconds: float = 60.0) -> dict:
+def training_run(seconds: float) -> dict:
+    """Lesson 03's cell under a 1-CPU limit with a budget of `seconds` CPU seconds; accuracy every 30."""
     env = {k: v for k, v in os.environ.items() if k not in ("T2ILAB_FAST", "T2ILAB_THREADS")}
     code = TRAIN.replace("SECONDS", str(int(seconds)))
     cgroup = Path("/sys/fs/cgroup/cpu") / f"t2ilab-bench-{os.getpid()}"
@@ -216,20 +218,25 @@ def training(seconds: float = 60.0) -> dict:
                 cgroup.rmdir()
             except OSError:
                 pass
-    line = next((l for l in r.stdout.splitlines() if l.startswith("RESULT ")), None)
+    line = next((s for s in r.stdout.splitlines() if s.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"the 1-CPU training failed ({r.returncode}):\n{r.stderr[-2000:]}")
     out = json.loads(line[len("RESULT "):])
     out["cpu_share_here"] = round(out["cpu_seconds_used"] / out["wall_seconds_here"], 2)  # < 1: a loaded machine
     out["limit"] = how
-    out["lesson"] = "03_vae: train('vae', 'shapes', seconds=60, data=load('shapes', n=20000), beta=2.0)"
-    out["clock"] = ("the training loop's 60 s budget counted in CPU seconds of the process (time.process_time): "
-                    "the wall-clock seconds of a quiet server with a 1-CPU limit")
-    reached = [int(s) for s, v in out["accuracy_by_cpu_seconds"].items() if v["prompt_accuracy"] >= 0.90]
-    out["seconds_to_target_on_1_cpu"] = min(reached) if reached else None
-    out["target"] = {"prompt_accuracy": 0.90, "heldout_accuracy": 0.75,
-                     "met": out["prompt_accuracy"] >= 0.90 and out["heldout_accuracy"] >= 0.75}
+    out["target_met"] = out["prompt_accuracy"] >= TARGET["prompt_accuracy"] and out["heldout_accuracy"] >= TARGET["heldout_accuracy"]
     return out
+
+
+def training(budgets=(60, 180)) -> dict:
+    """The cell as written (60 s) and with a longer budget, each under a 1-CPU limit."""
+    runs = {f"budget_{int(b)}_s": training_run(b) for b in budgets}
+    return {"runs": runs, "target": TARGET,
+            "smallest_budget_meeting_target_s": min((int(b) for b in budgets if runs[f"budget_{int(b)}_s"]["target_met"]), default=None),
+            "lesson": "03_vae: train('vae', 'shapes', seconds=budget(60), data=load('shapes', n=20000), beta=2.0)",
+            "clock": ("the training loop's budget counted in CPU seconds of the process (time.process_time): the wall-clock "
+                      "seconds of a quiet server with a 1-CPU limit; the budget also sets the schedules (learning-rate "
+                      "decay), so accuracy midway through a longer run is not that of a shorter run")}
 
 
 if __name__ == "__main__":

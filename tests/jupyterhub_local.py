@@ -68,7 +68,7 @@ class LocalHub:
         self.log_path = self.state / "jupyterhub.log"
 
     # -- the hub process ---------------------------------------------------------------------
-    def __enter__(self) -> "LocalHub":
+    def __enter__(self) -> LocalHub:
         self.state.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(CONFIG)], cwd=self.state, env=self.env,
@@ -210,7 +210,7 @@ class Kernel:
         finally:
             requests.delete(f"{self.server}api/kernels/{self.id}", headers=self.headers, timeout=30)
 
-    def __enter__(self) -> "Kernel":
+    def __enter__(self) -> Kernel:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -199,7 +199,8 @@ def _solved(student_nb: dict, source_nb: dict) -> dict:
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
             source = answers[grade_id] if isinstance(answers[grade_id], str) else "".join(answers[grade_id])
-            cell["source"] = "\n".join(l for l in source.splitlines() if "### BEGIN SOLUTION" not in l and "### END SOLUTION" not in l)
+            cell["source"] = "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
+                                       and "### END SOLUTION" not in line)
     return nb
 
 
