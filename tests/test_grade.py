@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 
 from t2ilab.cli import main
@@ -145,6 +144,10 @@ def _hostile(tmp: Path, port: int) -> dict:
     corpus["memory_scan"] = _set(student_notebook(_lesson02()), D, MEMORY_SCAN)
     own = _set(_lesson02(), D, MEMORY_SCAN)  # the same scan finds solution text that is there: its own
     corpus["memory_scan_finds_its_own"] = own
+
+    corpus["disk_filler"] = _set(_lesson02(), D, (
+        "open('notes.txt', 'w').write('mine')\nassert open('notes.txt').read() == 'mine'  # its own folder works\n"
+        "for i in range(100):\n    open(f'junk{i}', 'wb').write(b'x' * 10_000_000)\n" + RIGHT_D))
 
     corpus["not_json"] = b"this is not a notebook at all"
     corpus["not_a_notebook"] = b'{"hello": "world"}'
@@ -305,6 +308,12 @@ def test_files_outside_its_folder_cannot_be_read_deleted_or_written(run):
     assert not (run["tmp"] / "written-by-a-student.txt").exists()
 
 
+def test_filling_the_disk_stops_at_the_work_folders_size(run):
+    needs(run, "tmpfs")
+    assert points(run, "disk_filler") == [0, 2, 3]
+    assert "No space left on device" in message(run, "disk_filler")
+
+
 def test_an_endless_loop_costs_only_its_own_exercise(run):
     assert points(run, "endless_loop") == [0, 2, 3]
     assert f"did not finish within {LIMITS.timeout:g} s" in message(run, "endless_loop")
@@ -406,12 +415,12 @@ def test_find_submissions_both_layouts(tmp_path):
     (tmp_path / "ben" / "03_vae.ipynb").write_text("{}")
     (tmp_path / "ben" / ".ipynb_checkpoints").mkdir()
     (tmp_path / "ben" / ".ipynb_checkpoints" / "03_vae-checkpoint.ipynb").write_text("{}")
-    assert [(s, l) for s, l, _ in find_submissions(tmp_path)] == [("ann", "02_gan"), ("ben", "03_vae")]
-    assert [(s, l) for s, l, _ in find_submissions(tmp_path, lesson="03")] == [("ben", "03_vae")]
+    assert [(s, name) for s, name, _ in find_submissions(tmp_path)] == [("ann", "02_gan"), ("ben", "03_vae")]
+    assert [(s, name) for s, name, _ in find_submissions(tmp_path, lesson="03")] == [("ben", "03_vae")]
     (tmp_path / "cy").mkdir()
     (tmp_path / "cy" / "02_gan-Copy1.ipynb").write_text("{}")  # renamed: still lesson 02
     (tmp_path / "ann" / "02_gan-Copy1.ipynb").write_text("{}")  # ann also has 02_gan.ipynb: that one counts
-    found = {(s, l): p.name for s, l, p in find_submissions(tmp_path)}
+    found = {(s, name): p.name for s, name, p in find_submissions(tmp_path)}
     assert found[("cy", "02_gan")] == "02_gan-Copy1.ipynb" and found[("ann", "02_gan")] == "02_gan.ipynb"
 
 

@@ -54,12 +54,13 @@ class Limits:
     timeout: float = 20.0        # wall-clock seconds per exercise (cells + all hidden cases)
     memory_mb: float = 2048.0    # memory the student's code may add
     file_mb: float = 16.0        # largest file it may write (in its own folder)
+    disk_mb: float = 64.0        # its folder, a tmpfs of this size where the kernel allows
     output_bytes: int = 65536    # printed output kept (the rest is counted and dropped)
     overhead_s: float = 30.0     # per submission, on top of the exercises' time
 
     def as_request(self) -> dict:
-        return {"memory_mb": self.memory_mb, "file_mb": self.file_mb, "output_bytes": self.output_bytes,
-                "overhead_s": self.overhead_s}
+        return {"memory_mb": self.memory_mb, "file_mb": self.file_mb, "disk_mb": self.disk_mb,
+                "output_bytes": self.output_bytes, "overhead_s": self.overhead_s}
 
 
 # ---------------------------------------------------------------- finding and reading submissions
@@ -87,7 +88,7 @@ def find_submissions(root: Path, lesson: str | None = None, lessons_dir: Path = 
             key = (student.name, name)
             if key not in found or (path.stem == name and found[key].stem != name):
                 found[key] = path
-    return [(s, l, p) for (s, l), p in sorted(found.items())]
+    return [(s, lesson_, p) for (s, lesson_), p in sorted(found.items())]
 
 
 def read_notebook(path: Path) -> list[dict]:
@@ -533,7 +534,7 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
         raise T2ILabError("--timeout and --memory must be positive")
     secret = seed if seed is not None else secrets.randbits(62)
     lessons: dict[str, Lesson | str] = {}
-    for stem in sorted({l for _, l, _ in found}):
+    for stem in sorted({name for _, name, _ in found}):
         try:
             lessons[stem] = Lesson(stem, lessons_dir, secret)
         except T2ILabError as e:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import builtins
 import ctypes
-import errno
 import importlib
 import json
 import math
@@ -38,14 +37,18 @@ RESULT_BYTES = 4 << 20   # JSON an exercise may send back
 LINE_BYTES = 1 << 20     # one case
 PRELOAD = ["numpy", "torch.nn.functional", "t2ilab.losses", "t2ilab.metrics", "t2ilab.gan1d",
            "t2ilab.course.checks", "t2ilab.errors"]
+LINUX = sys.platform.startswith("linux")  # elsewhere: only the rlimits the system has, and the in-process stubs
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-_libc.prctl.restype = ctypes.c_int
+if LINUX:
+    _libc.syscall.restype = ctypes.c_long
+    _libc.prctl.restype = ctypes.c_int
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
 
 
 def _prctl(option: int, arg: int = 0) -> int:
+    if not LINUX:
+        return -1
     return _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
 
 
@@ -56,21 +59,35 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def unshare_namespaces() -> list[str]:
-    """New network and PID namespaces (and a user namespace when not root). Returns what took effect."""
+def unshare_namespaces(workdir: str, disk_mb: float) -> list[str]:
+    """New network, PID and mount namespaces (and a user namespace when not root), the work folder a
+    small tmpfs. Returns what took effect."""
+    if not LINUX:
+        return []
     uid, gid = os.getuid(), os.getgid()
-    for flags, user in ((CLONE_NEWNET | CLONE_NEWPID, False), (CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID, True)):
+    base = CLONE_NEWNET | CLONE_NEWPID
+    tries = [(base | CLONE_NEWNS, False), (base, False), (CLONE_NEWUSER | base | CLONE_NEWNS, True),
+             (CLONE_NEWUSER | base, True)]
+    for flags, user in tries:
         if not user and os.geteuid() != 0:
             continue
-        if _libc.unshare(ctypes.c_int(flags)) == 0:
-            if user:
-                try:
-                    _write("/proc/self/setgroups", "deny")
-                    _write("/proc/self/uid_map", f"{uid} {uid} 1")
-                    _write("/proc/self/gid_map", f"{gid} {gid} 1")
-                except OSError:
-                    pass
-            return ["network namespace (no network)", "PID namespace"]
+        if _libc.unshare(ctypes.c_int(flags)) != 0:
+            continue
+        if user:
+            try:
+                _write("/proc/self/setgroups", "deny")
+                _write("/proc/self/uid_map", f"{uid} {uid} 1")
+                _write("/proc/self/gid_map", f"{gid} {gid} 1")
+            except OSError:
+                pass
+        done = ["network namespace (no network)", "PID namespace"]
+        if flags & CLONE_NEWNS:
+            ms_rec, ms_private, ms_nosuid, ms_nodev = 16384, 1 << 18, 2, 4
+            private = _libc.mount(None, b"/", None, ctypes.c_ulong(ms_rec | ms_private), None) == 0
+            if private and _libc.mount(b"tmpfs", workdir.encode(), b"tmpfs", ctypes.c_ulong(ms_nosuid | ms_nodev),
+                                       f"size={int(disk_mb)}m,mode=0700".encode()) == 0:
+                done.append(f"work folder a {int(disk_mb)} MB tmpfs")
+        return done
     return []
 
 
@@ -91,6 +108,8 @@ class _PathBeneath(ctypes.Structure):
 
 def landlock(write_dir: str, read_paths: list[str]) -> str | None:
     """Files: read only `read_paths`, write only in `write_dir`; no TCP; no signals out. None if unavailable."""
+    if not LINUX:
+        return None
     sc = _libc.syscall
     abi = sc(ctypes.c_long(444), None, ctypes.c_long(0), ctypes.c_long(1))
     if abi < 1:
@@ -125,6 +144,8 @@ def landlock(write_dir: str, read_paths: list[str]) -> str | None:
 
 
 def drop_capabilities() -> None:
+    if not LINUX:
+        return
     for cap in range(64):
         _prctl(PR_CAPBSET_DROP, cap)
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)
@@ -145,16 +166,17 @@ def _threads_of_uid(uid: int) -> int:
 
 
 def set_limits(memory_mb: float, cpu_s: float, file_mb: float) -> None:
-    with open("/proc/self/status") as f:
-        vm_kb = next((int(line.split()[1]) for line in f if line.startswith("VmSize:")), 0)
-    cap = vm_kb * 1024 + int(memory_mb * 2**20)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     cpu = max(1, math.ceil(cpu_s))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(file_mb * 2**20),) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    procs = _threads_of_uid(os.getuid()) + 64
-    resource.setrlimit(resource.RLIMIT_NPROC, (procs, procs))
+    if LINUX:  # address space on top of what is mapped now (torch maps a lot it never touches)
+        with open("/proc/self/status") as f:
+            vm_kb = next((int(line.split()[1]) for line in f if line.startswith("VmSize:")), 0)
+        cap = vm_kb * 1024 + int(memory_mb * 2**20)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        procs = _threads_of_uid(os.getuid()) + 64
+        resource.setrlimit(resource.RLIMIT_NPROC, (procs, procs))
 
 
 def forbid(dotted: str, namespace: dict) -> None:
@@ -457,7 +479,7 @@ def _submission_child(msg: dict, reply_w: int) -> None:
         req = json.loads(f.read())
     os.unlink(msg["path"])  # gone before any student code runs
     req.update(workdir=msg["workdir"], read_paths=msg["read_paths"])
-    isolation = unshare_namespaces()
+    isolation = unshare_namespaces(msg["workdir"], req["limits"].get("disk_mb", 64))
     pid = os.fork()
     if pid == 0:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # (the zygote also kills C's process group, R included)
@@ -558,7 +580,7 @@ def main(argv: list[str]) -> None:
     _prctl(PR_SET_DUMPABLE, 0)  # no process of the same user may read this one's memory
     preload(argv[1:])
     paths = read_paths()
-    abi = _libc.syscall(ctypes.c_long(444), None, ctypes.c_long(0), ctypes.c_long(1))
+    abi = _libc.syscall(ctypes.c_long(444), None, ctypes.c_long(0), ctypes.c_long(1)) if LINUX else 0
     os.write(reply, (json.dumps({"ready": True, "landlock": max(0, abi)}) + "\n").encode())
     for line in sys.stdin:
         req = json.loads(line)
