@@ -172,3 +172,9 @@ def test_embedding_table_rows_are_the_encoder_tables():
     seeded_encoder("scenes", 3, 7)
     assert torch.equal(torch.rand(1), a)  # the global random state is left alone
     assert e._repr_mimebundle_()["text/html"] == e.table.value
+
+
+def test_conditioning_view_groups_the_one_hot_digits_by_attribute():
+    c = ConditioningView(prompt="a big blue square on the left", dataset="shapes")
+    assert "0100 000010 01 10000" in c.steps.value
+    assert c._repr_mimebundle_()["text/plain"].endswith("one-hot 0100 000010 01 10000")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from ..errors import T2ILabError
-from .widgets import tensor_png
+from .widgets import alt_image, tensor_png
 
 if TYPE_CHECKING:
     import torch
@@ -174,7 +174,7 @@ class PromptStudio(_StaticView):
         self.seed = widgets.IntSlider(value=seed, min=0, max=99, description="seed", style=style)
         self.count = widgets.IntSlider(value=count, min=1, max=max_count, description="count", style=style)
         self.message = widgets.HTML(description="status", style=style)
-        self.image = widgets.Image(format="png")
+        self.image = alt_image()
         self.attributes = widgets.HTML(description="understood", style=style)
         super().__init__([widgets.HBox([self.prompt, self.model]), widgets.HBox([self.seed, self.count]),
                           self.message, widgets.HBox([self.image, self.attributes])])
@@ -226,6 +226,15 @@ def onehot_png(labels, schema: Mapping[str, list[str]], scale: int = 20) -> byte
     return tensor_png(strip.unsqueeze(0), scale=scale, pad=1)
 
 
+def _grouped(vector, schema: Mapping[str, list[str]]) -> str:
+    """A one-hot vector as digits, one group per attribute: "1000 100000 01 00001"."""
+    digits, groups, start = [str(int(x)) for x in vector], [], 0
+    for values in schema.values():
+        groups.append("".join(digits[start:start + len(values)]))
+        start += len(values)
+    return " ".join(groups)
+
+
 def seeded_encoder(dataset: str, dim: int = 4, seed: int = 0, mode: str = "concat"):
     """A freshly initialised TextEncoder whose tables depend only on `seed` (not on earlier random draws)."""
     import torch
@@ -255,8 +264,8 @@ class ConditioningView(_StaticView):
         self.dataset = widgets.Dropdown(options=list(SCHEMAS), value=dataset, description="dataset", style=style)
         self.seed = widgets.IntSlider(value=seed, min=0, max=99, description="seed", style=style)
         self.steps = widgets.HTML(description="pipeline", style=style)
-        self.onehot = widgets.Image(format="png")
-        self.image = widgets.Image(format="png")
+        self.onehot = alt_image()
+        self.image = alt_image()
         super().__init__([widgets.HBox([self.prompt, self.dataset, self.seed]), self.steps,
                           widgets.HBox([self.onehot, self.image])])
         for control in (self.prompt, self.dataset, self.seed):
@@ -301,7 +310,7 @@ class ConditioningView(_StaticView):
                 (f"labels (seed {self.seed.value})",
                  ", ".join(f"{a}={v}{'' if s['attributes'][a] else ' (sampled)'}" for a, v in s["values"].items())
                  + f"  ->  {s['labels']}"),
-                ("one-hot", "".join(str(int(x)) for x in s["one_hot"])),
+                ("one-hot", _grouped(s["one_hot"], schema(self.dataset.value))),
                 (f"embedding ({self.dim} per attribute)", " ".join(f"{x:+.2f}" for x in s["embedding"]))]
         self.steps.value = _table(rows, header=("stage", "value"))
         self.onehot_bytes = onehot_png(s["labels"], schema(self.dataset.value))
@@ -317,6 +326,8 @@ class ConditioningView(_StaticView):
                 if self.state and self.state["model"] else "")
 
     def _static(self):
+        from ..data.schema import schema
+
         if self.state is None:
             return self.steps.value, None, f"ConditioningView: refused: {self.error}"
         pictures = _img(self.onehot_bytes, self.onehot.tooltip)
@@ -324,7 +335,7 @@ class ConditioningView(_StaticView):
             pictures += " " + _img(self.image_bytes, self.alt())
         page = f"<div>{self.steps.value}<div style='display:flex;gap:1em;align-items:center'>{pictures}</div></div>"
         text = (f"ConditioningView: {self.prompt.value!r} -> tokens {self.state['tokens']} -> labels "
-                f"{self.state['labels']} -> one-hot {''.join(str(int(x)) for x in self.state['one_hot'])}")
+                f"{self.state['labels']} -> one-hot {_grouped(self.state['one_hot'], schema(self.dataset.value))}")
         return page, self.onehot_bytes, text
 
 
