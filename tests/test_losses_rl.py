@@ -132,3 +132,66 @@ def test_bradley_terry():
         bradley_terry_loss(a, b, torch.tensor([0.5, 1.0]))
     with pytest.raises(T2ILabError):
         bradley_terry_loss(a, b, torch.tensor([True]))
+
+
+# -- the update rules of t2ilab.rl ------------------------------------------------------------
+
+from t2ilab.losses import categorical_kl, dpo_loss, reinforce_to_go_loss, reward_weighted_loss  # noqa: E402
+
+
+def test_reinforce_to_go_hand_values():
+    log_probs = torch.tensor([[-1.0, -2.0], [-3.0, -4.0]], requires_grad=True)
+    rewards = torch.tensor([[0.0, 1.0], [0.0, 0.0]])
+    # gamma = 0.5: G = [[0.5, 1], [0, 0]]; no baseline: -(0.5 * -1 + 1 * -2) / 2 = 1.25
+    assert reinforce_to_go_loss(log_probs, rewards, 0.5, baseline=None).item() == pytest.approx(1.25)
+    # mean baseline b = [0.25, 0.5]: G - b = [[0.25, 0.5], [-0.25, -0.5]]; -(−0.25 − 1 + 0.75 + 2) / 2 = -0.75
+    loss = reinforce_to_go_loss(log_probs, rewards, 0.5)
+    assert loss.item() == pytest.approx(-0.75)
+    loss.backward()
+    assert torch.allclose(log_probs.grad, torch.tensor([[-0.125, -0.25], [0.125, 0.25]]))  # -(G - b) / N
+    # one step per episode is plain REINFORCE with the mean baseline
+    lp, r = torch.tensor([[-1.0], [-2.0]]), torch.tensor([[1.0], [3.0]])
+    assert reinforce_to_go_loss(lp, r).item() == pytest.approx(reinforce_loss(lp[:, 0], r[:, 0], "mean").item())
+    for bad in (lambda: reinforce_to_go_loss(torch.zeros(3), torch.zeros(3)),
+                lambda: reinforce_to_go_loss(torch.zeros(2, 2), torch.zeros(2, 3)),
+                lambda: reinforce_to_go_loss(torch.zeros(2, 2), torch.zeros(2, 2), baseline="median")):
+        with pytest.raises(T2ILabError):
+            bad()
+
+
+def test_reward_weighted_loss_hand_value_and_gradient():
+    log_probs = torch.tensor([-1.0, -2.0], requires_grad=True)
+    loss = reward_weighted_loss(log_probs, [1.0, 3.0])
+    assert loss.item() == pytest.approx(1.75)  # -(1 * -1 + 3 * -2) / 4
+    loss.backward()
+    assert torch.allclose(log_probs.grad, torch.tensor([-0.25, -0.75]))  # -w / sum w
+    assert reward_weighted_loss(torch.tensor([-1.0, -2.0]), [2.0, 6.0]).item() == pytest.approx(1.75)  # scale-free
+    for bad in ([-1.0, 2.0], [0.0, 0.0], [1.0]):
+        with pytest.raises(T2ILabError):
+            reward_weighted_loss(torch.tensor([-1.0, -2.0]), bad)
+
+
+def test_dpo_loss_hand_values():
+    same = dpo_loss(torch.tensor([-1.0]), torch.tensor([-2.0]), torch.tensor([-1.0]), torch.tensor([-2.0]))
+    assert same.item() == pytest.approx(math.log(2))  # the policy is the reference: margin 0
+    logp_w = torch.tensor([-1.0], requires_grad=True)
+    loss = dpo_loss(logp_w, torch.tensor([-2.0]), torch.tensor([-1.5]), torch.tensor([-1.5]), beta=0.5)
+    assert loss.item() == pytest.approx(math.log(1 + math.exp(-0.5)))  # margin 0.5 - (-0.5) = 1, beta 1/2
+    loss.backward()
+    assert logp_w.grad.item() == pytest.approx(-0.5 * (1 - 1 / (1 + math.exp(-0.5))))  # -beta sigma(-beta m)
+    with pytest.raises(T2ILabError):
+        dpo_loss(torch.zeros(2), torch.zeros(2), torch.zeros(2), torch.zeros(2), beta=0.0)
+    with pytest.raises(T2ILabError):
+        dpo_loss(torch.zeros(2), torch.zeros(3), torch.zeros(2), torch.zeros(2))
+
+
+def test_categorical_kl_hand_values():
+    p = torch.log(torch.tensor([0.75, 0.25]))
+    expected = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
+    assert categorical_kl(p).item() == pytest.approx(expected)  # against uniform
+    assert categorical_kl(p, torch.zeros(2)).item() == pytest.approx(expected)
+    q = torch.log(torch.tensor([0.9, 0.1]))
+    assert categorical_kl(torch.zeros(2), q).item() == pytest.approx(0.5 * math.log(0.5 / 0.9) + 0.5 * math.log(5))
+    assert categorical_kl(torch.zeros(3, 4)).tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(T2ILabError):
+        categorical_kl(torch.zeros(2), torch.zeros(3))

@@ -5,7 +5,8 @@
 - `vae`: reparameterisation, the Gaussian KL, Bernoulli and Gaussian likelihoods, the beta-ELBO
   and KL annealing.
 - `rl`: the discounted return, returns-to-go, REINFORCE, KL to the pretrained model, the RLHF
-  objective and the Bradley-Terry preference loss.
+  objective, the Bradley-Terry preference loss, REINFORCE with returns-to-go, reward-weighted
+  likelihood, DPO and the categorical KL.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ from t2ilab.losses.rl import (
     RLHFResult,
     bradley_terry_loss,
     bradley_terry_probability,
+    categorical_kl,
     discounted_return,
+    dpo_loss,
     kl_penalty,
     reinforce_loss,
+    reinforce_to_go_loss,
     returns_to_go,
+    reward_weighted_loss,
     rlhf_objective,
 )
 from t2ilab.losses.vae import (
@@ -67,4 +72,8 @@ __all__ = [
     "rlhf_objective",
     "bradley_terry_probability",
     "bradley_terry_loss",
+    "reinforce_to_go_loss",
+    "reward_weighted_loss",
+    "dpo_loss",
+    "categorical_kl",
 ]
