@@ -11,7 +11,7 @@ PIP    := $(BIN)/pip install -q -c constraints.txt
 DEBS   := dataset-fashion-mnist chromium fonts-noto-cjk
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: nbgrader-course nbgrader-grade instructor test-hub setup system lab test unit notebooks doctor demo pretrained bench release grade clean
+.PHONY: nbgrader-course nbgrader-grade instructor test-hub setup system lab test unit notebooks doctor studio demo pretrained bench release grade clean
 
 setup: $(STAMP) system $(CHP)
 
@@ -58,6 +58,10 @@ notebooks: setup
 
 doctor: setup
 	$(BIN)/t2ilab doctor
+
+# The prompt studio as a web page (Voilà) on 127.0.0.1; prints its address. PORT=8866 by default.
+studio: setup
+	$(BIN)/t2ilab studio --port $${PORT:-8866}
 
 demo: setup
 	$(BIN)/t2ilab generate "a grassland under a blue sky with a tree in the middle" -n 8 -o demo.png

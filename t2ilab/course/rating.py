@@ -29,7 +29,7 @@ import io
 import ipywidgets as widgets
 
 from ..errors import T2ILabError
-from .widgets import tensor_png
+from .widgets import alt_image, tensor_png
 
 MODES = (("like", "like"), ("stars", "stars"), ("better of two", "pair"))
 
@@ -122,7 +122,7 @@ class RatingPanel(widgets.VBox):
         self.mode = widgets.ToggleButtons(options=list(MODES), value=mode, description="rate by", style=style)
         self.status = widgets.HTML(description="status", style=style)
         side = 32 * self.scale
-        self.images = [widgets.Image(format="png", layout=widgets.Layout(width=f"{side}px", height=f"{side}px"))
+        self.images = [alt_image(layout=widgets.Layout(width=f"{side}px", height=f"{side}px"))
                        for _ in range(n)]
         self.likes = [widgets.ToggleButton(value=False, description=f"like candidate {k + 1}", icon="heart",
                                            tooltip=f"like candidate {k + 1}",
@@ -146,7 +146,7 @@ class RatingPanel(widgets.VBox):
         self.gamma = widgets.FloatSlider(value=float(getattr(session, "gamma", 0.9)), min=0.0, max=1.0, step=0.05,
                                          description="γ", tooltip="discount of the session's return")
         self.ret = widgets.HTML(description="return", style=style)
-        self.curves = widgets.Image(format="png")
+        self.curves = alt_image()
         super().__init__([widgets.HBox([self.prompt, self.mode]), self.status, self.grid, self.better,
                           widgets.HBox([self.update_button, self.undo_button, self.gamma, self.ret]), self.curves])
         self.update_button.on_click(lambda _b: self.press_update())

@@ -102,14 +102,16 @@ def to_png(item, scale: int = 4) -> bytes | None:
     return None
 
 
-def alt_image(value: bytes = b"", alt: str = ""):
+def alt_image(value: bytes = b"", alt: str = "", **kwargs):
     """An `ipywidgets.Image` for PNG bytes whose alt text (`tooltip`, the img's title) names what it shows.
 
     ipywidgets 8.1's Image has no `description`, and its view's tooltip code reads one: a plain
     Image with a tooltip fails to render ("Cannot read properties of undefined (reading 'length')").
-    This one syncs an empty description, so the tooltip works.
+    This one syncs an empty description, so the tooltip works. Other keyword arguments (`layout`)
+    go to the widget. Use it for every image widget with alt text.
     """
-    return _alt_image_class()(value=value, format="png", tooltip=alt, layout={"max_width": "100%", "align_self": "flex-start"})
+    kwargs.setdefault("layout", {"max_width": "100%", "align_self": "flex-start"})
+    return _alt_image_class()(value=value, format="png", tooltip=alt, **kwargs)
 
 
 def _alt_image_class():
@@ -377,6 +379,12 @@ class LiveFigure:
             data["image/png"] = base64.b64encode(picture).decode()
         data["text/plain"] = self.alt()
         return data
+
+
+def download_link(data: bytes, filename: str, mime: str, text: str) -> str:
+    """An HTML link that saves `data` as `filename` (a data: URL: works in JupyterLab and Voilà alike)."""
+    href = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    return f"<a download='{html.escape(filename, quote=True)}' href='{href}'>{html.escape(text)}</a>"
 
 
 def show(widget, text: str, picture: bytes | None = None) -> None:
