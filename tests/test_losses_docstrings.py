@@ -18,10 +18,21 @@ FUNCTIONS = [
 
 
 def test_every_public_name_is_exported():
+    """Each name a submodule (t2ilab.losses.gan, t2ilab.metrics.frechet, ...) makes public is in its
+    package's __all__, as the same object, so `from t2ilab.losses import *` gives every equation."""
+    import importlib
+    import pkgutil
+
     assert len(FUNCTIONS) >= 30
-    for module in (losses, metrics):
-        for name in module.__all__:
-            assert hasattr(module, name), f"{module.__name__}.{name}"
+    for package in (losses, metrics):
+        for info in pkgutil.iter_modules(package.__path__):
+            sub = importlib.import_module(f"{package.__name__}.{info.name}")
+            for name in getattr(sub, "__all__", []):
+                assert name in package.__all__, f"{sub.__name__}.{name} is not in {package.__name__}.__all__"
+                assert getattr(package, name) is getattr(sub, name), f"{package.__name__}.{name}"
+        star: dict = {}
+        exec(f"from {package.__name__} import *", star)
+        assert set(package.__all__) <= set(star), package.__name__
 
 
 @pytest.mark.parametrize("module, name, fn", FUNCTIONS, ids=[f"{m}.{n}" for m, n, _ in FUNCTIONS])

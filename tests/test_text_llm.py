@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +23,7 @@ ANSWERS = {
     "list": '["circle", "red"]',
 }
 SEEN: list[tuple[str, dict, dict]] = []
+RELEASE = threading.Event()
 
 
 class FakeLLM(BaseHTTPRequestHandler):
@@ -31,8 +31,8 @@ class FakeLLM(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         SEEN.append((self.path, dict(self.headers), body))
         kind = self.path.split("/")[1]
-        if kind == "slow":
-            time.sleep(1.0)
+        if kind == "slow":  # never answers while the client waits: released when the test is over
+            RELEASE.wait(30)
         if kind == "http500":
             self.send_error(500, "model overloaded")
             return
@@ -125,11 +125,13 @@ def test_bad_answers_fall_back_with_a_notice(base, kind, reason):
     assert reason in message and "offline parser" in message and "\n" not in message
 
 
-def test_timeout_falls_back_quickly(base):
-    start = time.perf_counter()
-    with pytest.warns(UserWarning, match=r"no answer .* within 0.2 s"):
-        attrs, source = expand("a tiny crimson ball up top", url=f"{base}/slow/v1", timeout=0.2)
-    assert time.perf_counter() - start < 0.9
+def test_timeout_falls_back_to_the_offline_parser(base):
+    RELEASE.clear()
+    try:
+        with pytest.warns(UserWarning, match=r"no answer .* within 0.2 s"):
+            attrs, source = expand("a tiny crimson ball up top", url=f"{base}/slow/v1", timeout=0.2)
+    finally:
+        RELEASE.set()
     assert source == "offline" and attrs["color"] == "red"
 
 

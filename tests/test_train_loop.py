@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from t2ilab.train.loop import fit
@@ -14,13 +15,27 @@ def test_step_budget_and_history():
     assert abs(h.last("loss", 1) - 1 / 25) < 1e-12
 
 
-def test_seconds_budget_stops():
-    import time
+class Clock:
+    """A fake clock: time moves only when a test says so, so budgets and intervals are exact."""
 
-    t0 = time.perf_counter()
-    h = fit(lambda i: {"loss": 0.0}, modules=[], seconds=0.2, progress=False)
-    assert time.perf_counter() - t0 >= 0.2 and h.seconds[-1] < 1.0  # the budget is checked before each step
-    assert len(h.steps) > 10
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def step(self, seconds, value=None):
+        def f(*args):
+            self.t += seconds
+            return value if value is not None else {"loss": 0.0}
+        return f
+
+
+def test_seconds_budget_stops():
+    clock = Clock()
+    h = fit(clock.step(0.01), modules=[], seconds=0.2, progress=False, clock=clock)
+    assert len(h.steps) == 20                                  # checked before each step: 20 steps of 10 ms
+    assert h.seconds == pytest.approx([0.01 * (i + 1) for i in range(20)])
 
 
 def test_divergence_guard_restores_last_good_weights(capsys):
@@ -46,31 +61,31 @@ def test_divergence_guard_restores_last_good_weights(capsys):
 
 
 def test_live_view_is_throttled():
-    seen = []
-    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, live=lambda i, h, model: seen.append(i), live_every=10.0,
-        progress=False)
-    assert seen == [200]  # only the final call: 200 quick steps take far less than 10 s
+    clock, seen = Clock(), []
+    fit(clock.step(0.01), modules=[], steps=200, live=lambda i, h, model: seen.append(i), live_every=0.5,
+        progress=False, clock=clock)
+    assert seen == list(range(50, 201, 50)) + [200]           # every 0.5 s of 2 s, and once at the end
 
 
 def test_a_slow_live_view_takes_at_most_a_tenth_of_the_time():
-    import time
-
-    calls = []
-    h = fit(lambda i: time.sleep(0.001) or {"loss": 0.0}, modules=[], seconds=1.0, live_every=0.0, progress=False,
-            live=lambda i, hist, model: calls.append(i) or time.sleep(0.02))
-    # a 20 ms drawing is followed by at least 180 ms of training: at most 1 s / 0.2 s calls, plus the final one
-    assert 2 <= len(calls) <= 7, calls
-    assert len(h.steps) > 300
+    clock, calls = Clock(), []
+    draw = clock.step(0.02)                                    # drawing takes 20 ms
+    h = fit(clock.step(0.001), modules=[], seconds=1.0, live_every=0.0, progress=False, clock=clock,
+            live=lambda i, hist, model: calls.append(i) or draw())
+    # after a 20 ms drawing, the next waits for 9 x 20 ms = 180 ms of training (180 steps of 1 ms)
+    assert calls[:3] == [1, 181, 361] and len(calls) == 6 and calls[-1] == len(h.steps)
+    assert len(h.steps) == 900                                 # 1 s minus 5 drawings of 20 ms: 900 steps of 1 ms
 
 
 def test_checkpoints_are_taken_on_schedule():
-    saved = []
-    h = fit(lambda i: {"loss": float(i)}, modules=[], steps=5, checkpoint=lambda i, hist, model: saved.append((i, len(hist.steps))),
-            checkpoint_every=0.0, progress=False)
+    clock, saved = Clock(), []
+    h = fit(clock.step(0.01), modules=[], steps=5, checkpoint=lambda i, hist, model: saved.append((i, len(hist.steps))),
+            checkpoint_every=0.0, progress=False, clock=clock)
     assert saved == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)] and h.steps[-1] == 5
     saved.clear()
-    fit(lambda i: {"loss": 0.0}, modules=[], steps=200, checkpoint=lambda i, hist, model: saved.append(i), progress=False)
-    assert saved == []  # 200 quick steps take far less than the default 30 s
+    fit(clock.step(0.1), modules=[], steps=700, checkpoint=lambda i, hist, model: saved.append(i), progress=False,
+        clock=clock)
+    assert saved == [300, 600]                                 # every 30 s (the default) of 70 s
 
 
 def test_lr_decay_and_batch_schedule():

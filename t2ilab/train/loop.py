@@ -56,7 +56,8 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
         seconds: float | None = None, steps: int | None = None,
         schedulers: tuple = (), live: Callable | None = None, live_every: float = 0.5,
         snapshot_every: int = 50, desc: str = "training", progress: bool = True,
-        checkpoint: Callable | None = None, checkpoint_every: float = 30.0) -> History:
+        checkpoint: Callable | None = None, checkpoint_every: float = 30.0,
+        clock: Callable[[], float] = time.perf_counter) -> History:
     """Run `step(i)` until `seconds` or `steps` runs out (whichever comes first).
 
     `modules` are snapshotted every `snapshot_every` steps so that divergence can be undone;
@@ -64,7 +65,8 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
     `checkpoint` (a save, e.g. through `t2ilab.hub`) are called as `f(i, history, model)`, with
     `model = modules[0]`, the model being trained: `live` at most every `live_every` seconds, never
     so often that drawing takes more than a tenth of the time, and once at the end; `checkpoint`
-    every `checkpoint_every` seconds, so that a killed run loses at most that much.
+    every `checkpoint_every` seconds, so that a killed run loses at most that much. `clock`
+    (seconds) is what every budget and interval is measured with: tests pass a fake one.
     """
     if seconds is None and steps is None:
         raise ValueError("give a budget: seconds= or steps=")
@@ -73,12 +75,12 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
     bar = tqdm(total=steps if steps else round(seconds, 1), desc=desc, disable=not progress,
                unit="step" if steps else "s", leave=False)
     model = modules[0] if modules else None
-    start = last_live = last_checkpoint = time.perf_counter()
+    start = last_live = last_checkpoint = clock()
     live_cost = 0.0  # seconds the last live() call took
     i = 0
     try:
         while True:
-            elapsed = time.perf_counter() - start
+            elapsed = clock() - start
             if (steps is not None and i >= steps) or (seconds is not None and elapsed >= seconds):
                 break
             values = step(i)
@@ -93,10 +95,10 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
             for s in schedulers:
                 s.step()
             i += 1
-            history.log(i, time.perf_counter() - start, values)
+            history.log(i, clock() - start, values)
             if i % snapshot_every == 0:
                 good = [copy.deepcopy(m.state_dict()) for m in modules]
-            now = time.perf_counter()
+            now = clock()
             if progress:
                 if steps:
                     bar.update(1)
@@ -107,11 +109,11 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
                     bar.refresh()
             if live is not None and now - last_live >= max(live_every, 9 * live_cost):
                 live(i, history, model)
-                last_live = time.perf_counter()
+                last_live = clock()
                 live_cost = last_live - now
             if checkpoint is not None and now - last_checkpoint >= checkpoint_every:
                 checkpoint(i, history, model)
-                last_checkpoint = time.perf_counter()
+                last_checkpoint = clock()
     except KeyboardInterrupt:
         history.stopped = f"interrupted at step {i}; the weights trained so far are kept"
     finally:
