@@ -62,7 +62,6 @@ c.Autograde.sanitize_preprocessors = [
 
 @functools.cache
 def _overwrite_cells_class():
-    from nbgrader import utils
     from nbgrader.api import MissingEntry
     from nbgrader.preprocessors import ClearHiddenTests
     from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
