@@ -235,3 +235,24 @@ def test_the_students_lab_has_no_nbgrader_menus_and_the_instructors_has_them(tmp
     assert nbgrader <= set(seen["instructor"]["server"]) and "@jupyter/nbgrader" not in seen["instructor"]["lab_disabled"]
     assert not nbgrader & set(seen["student"]["server"]) and "@jupyter/nbgrader" in seen["student"]["lab_disabled"]
     assert {"jupyterlab", "jupyter_server_terminals"} <= set(seen["student"]["server"])  # the rest of the lab is there
+
+
+def test_the_nbgrader_course_folder_keeps_what_the_instructor_changed(tmp_path):
+    from t2ilab.course.nbgrading import course, demonstration
+
+    src, root = tmp_path / "src", tmp_path / "course"
+    lesson(src)
+    assert course(root, lessons=src) == {"source/01_x/01_x.ipynb": "added", "nbgrader_config.py": "added"}
+    assert (root / "source" / "01_x" / "01_x.ipynb").read_bytes() == (src / "01_x.ipynb").read_bytes()  # source form
+    assert "alembic" in (root / "nbgrader_config.py").read_text()
+    assert set(course(root, lessons=src).values()) == {"unchanged"}
+    lesson(src, "intro, improved")
+    assert course(root, lessons=src)["source/01_x/01_x.ipynb"] == "updated"
+    (root / "nbgrader_config.py").write_text("c = get_config()  # the instructor's own\n")
+    assert course(root, lessons=src)["nbgrader_config.py"].startswith("kept")
+    assert (root / "nbgrader_config.py").read_text() == "c = get_config()  # the instructor's own\n"
+    nb = nbformat.read(src / "01_x.ipynb", as_version=4)
+    setup, demo = nbformat.v4.new_code_cell("import math"), nbformat.v4.new_code_cell("train()")
+    tagged = nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["run-in-grading"]})
+    assert not demonstration(setup, True) and demonstration(demo, False) and not demonstration(tagged, False)
+    assert not demonstration(nb.cells[1], False) and not demonstration(nb.cells[0], False)  # exercises, markdown
