@@ -175,6 +175,7 @@ def beta_elbo(
     beta = as_number("beta", beta)
     if not beta >= 0:
         raise T2ILabError(f"beta must be >= 0 (it weighs the KL term), got {beta}")
+    x, recon = _batch("x", x), _batch("recon", recon)
     if likelihood == "bernoulli":
         log_px = bernoulli_log_likelihood(x, recon)  # log p(x|z), [B]
     elif likelihood == "gaussian":
