@@ -143,3 +143,13 @@ def test_a_model_trained_again_into_the_same_folder_is_not_served_stale(tmp_path
         served = get_model(str(out))
         assert float(next(served.parameters()).detach().flatten()[0]) == value
     assert get_model(str(out)) is served                            # unchanged file: still cached
+
+
+def test_the_library_checks_seeds_the_same_way():
+    from t2ilab.errors import T2ILabError
+    from t2ilab.text import labels_for
+    from t2ilab.train.run import train
+
+    for call in (lambda: labels_for("a red circle", seed=2**70), lambda: train("vae", "shapes", steps=1, seed=-1)):
+        with pytest.raises(T2ILabError, match=r"2\*\*63 - 1"):
+            call()

@@ -20,8 +20,10 @@ Attributes = Mapping[str, "str | None"]
 
 
 def _generator(seed: int | None) -> torch.Generator:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise T2ILabError(f"seed must be a whole number or None, got {seed!r}")
+    if seed is not None:
+        from ..validate import check_seed
+
+        check_seed(seed)  # the one seed check: a whole number from 0 to 2**63 - 1
     g = torch.Generator()
     if seed is None:
         g.seed()
