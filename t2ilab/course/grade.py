@@ -248,9 +248,18 @@ class Pool:
         self.free: queue.Queue = queue.Queue()
         self.warm, self.all = warm, []
         self.isolation: list[str] = []
-        for _ in range(jobs):
-            self.free.put(None)  # started on first use
         self.lock = threading.Lock()
+        for _ in range(jobs):  # all started at once (a few seconds each: torch is imported once per zygote)
+            threading.Thread(target=self._start, daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            z = Zygote(self.warm)
+            with self.lock:
+                self.all.append(z)
+        except Exception:
+            z = None  # tried again, with its error, on first use
+        self.free.put(z)
 
     def ask(self, req: dict, timeout: float) -> dict:
         z = self.free.get()
