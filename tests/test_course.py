@@ -124,6 +124,7 @@ def test_the_package_finds_its_lessons():
     assert LESSONS == pathlib.Path(__file__).resolve().parents[1] / "lessons"
 
 
+@pytest.mark.slow  # a minute on a busy machine
 def test_a_non_editable_install_carries_the_lessons(tmp_path):
     """pip install . (a wheel) ships lessons/ as t2ilab.lessons, and workspace finds them there."""
     root = pathlib.Path(__file__).resolve().parents[1]
@@ -217,6 +218,7 @@ print(json.dumps({"server": enabled, "lab_disabled": sorted(lab)}))
 '''
 
 
+@pytest.mark.slow  # a minute on a busy machine
 def test_the_students_lab_has_no_nbgrader_menus_and_the_instructors_has_them(tmp_path):
     pytest.importorskip("nbgrader")
     root = pathlib.Path(__file__).resolve().parents[1]
