@@ -1,26 +1,178 @@
-"""Lesson widgets answer in a real browser: JupyterLab renders the controls, and moving a slider
-redraws the image under it (docs/architecture.md, "Lessons")."""
+"""Every lesson's widgets, driven in a real browser as a student would (docs/architecture.md, "Lessons").
+
+One JupyterLab and one headless Chromium serve all the tests (a session fixture). For each lesson
+that exists: run all cells, check that no widget shows as plain text or as an error, then drive its
+main widget (type a prompt and press Enter, move a slider, rate candidates) and check from the page
+that an image changed. Screenshots of each step are kept under the folder printed at the start
+(build/browser/, or $T2ILAB_BROWSER_ARTEFACTS). A lesson reopened in a fresh page while its kernel
+runs still answers its sliders; the studio page (Voilà) is driven the same way.
+"""
+from __future__ import annotations
+
 import pytest
 
-from browser import CHROMIUM, LESSON, TARGET, image_src, lesson_in_browser, move_slider
+from browser import ARTEFACTS, LESSONS, PROMPT_ZH, STUDIO, available, browser_lab, tofu_free
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install chromium")
+pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
 
 
-def test_slider_redraws_image_in_jupyterlab():
-    with lesson_in_browser() as (page, cell):
-        slider = cell.locator(".jupyter-widgets.widget-slider")
+@pytest.fixture(scope="session")
+def lab(request):
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_line(f"browser test screenshots: {ARTEFACTS}")
+    with browser_lab() as lab:
+        yield lab
+
+
+def drive_00(nb):
+    """Lesson 00: the prompt box. Type the source articles' prompt (Chinese), press Enter."""
+    cell = nb.cell("PromptStudio(")
+    nb.screenshot("prompt studio as run", cell)
+    ms = nb.type_prompt(cell, "prompt", PROMPT_ZH)
+    nb.screenshot("after the chinese prompt", cell)
+    box = nb.control(cell, "prompt", ".widget-text").locator("input")
+    assert box.input_value() == PROMPT_ZH
+    assert tofu_free(nb.page, box, PROMPT_ZH), "the Chinese prompt shows as empty boxes: apt install fonts-noto-cjk"
+    return ms
+
+
+def drive_01(nb):
+    """Lesson 01: prompt -> tokens -> conditioning; the seed slider samples what the prompt left open."""
+    cell = nb.cell("ConditioningView(")
+    nb.screenshot("conditioning view as run", cell)
+    before = nb.readout(cell, "seed")
+    ms = nb.slide(cell, "seed")
+    assert nb.readout(cell, "seed") != before
+    nb.screenshot("after moving the seed", cell)
+    return ms
+
+
+def drive_02(nb):
+    """Lesson 02: the optimal discriminator for the generator's μ_g."""
+    cell = nb.cell("live_figure(draw_optimal")
+    nb.screenshot("optimal discriminator as run", cell)
+    before = nb.readout(cell, "μ_g")
+    ms = nb.slide(cell, "μ_g", "ArrowLeft")
+    assert nb.readout(cell, "μ_g") != before
+    nb.screenshot("after moving mu_g", cell)
+    return ms
+
+
+def drive_03(nb):
+    """Lesson 03: one latent dimension traversed by the value slider."""
+    cell = nb.cell("live_figure(draw_traversal")
+    nb.screenshot("latent traversal as run", cell)
+    before = nb.readout(cell, "value")
+    ms = nb.slide(cell, "value", "ArrowLeft")
+    assert nb.readout(cell, "value") != before
+    nb.screenshot("after moving the value", cell)
+    return ms
+
+
+def drive_04(nb):
+    """Lesson 04: like some candidates, press update, and the candidates change (and the γ slider)."""
+    import re
+
+    gamma = nb.cell("live_figure(draw_gamma")
+    ms = nb.slide(gamma, "γ", "ArrowLeft")
+    nb.screenshot("after moving gamma", gamma)
+    try:
+        cell = nb.cell("RatingPanel(")
+    except AssertionError:
+        pytest.skip("lesson 04 has no rating panel yet")
+    nb.screenshot("rating panel as run", cell)
+    likes = cell.locator("button", has_text=re.compile(r"^\s*like candidate \d+\s*$"))
+    assert likes.count() >= 2, "the rating panel shows fewer than two 'like candidate' buttons"
+    likes.nth(0).click()
+    likes.nth(1).click()
+    nb.screenshot("two candidates liked", cell)
+    update = cell.locator("button", has_text=re.compile(r"^\s*update\s*$")).first
+    nb.timed(cell, lambda: update.click(), "pressing update", timeout=120)
+    nb.screenshot("after update", cell)
+    return ms
+
+
+def drive_05(nb):
+    """Lesson 05: precision and recall with k neighbours."""
+    cell = nb.cell("live_figure(draw_toy")
+    nb.screenshot("manifolds as run", cell)
+    before = nb.readout(cell, "k")
+    ms = nb.slide(cell, "k")
+    assert nb.readout(cell, "k") != before
+    nb.screenshot("after moving k", cell)
+    return ms
+
+
+DRIVERS = {"00": drive_00, "01": drive_01, "02": drive_02, "03": drive_03, "04": drive_04, "05": drive_05}
+
+
+def lesson(number: str) -> str | None:
+    found = sorted(LESSONS.glob(f"{number}_*.ipynb"))
+    return found[0].name if found else None
+
+
+@pytest.mark.parametrize("number", sorted(DRIVERS))
+def test_lesson_widgets_render_and_answer(lab, number):
+    name = lesson(number)
+    if name is None:
+        pytest.skip(f"lesson {number} is not written yet")
+    nb = lab.open(name)
+    try:
+        nb.screenshot("all cells run")
+        problems = nb.problems()
+        assert not problems, f"{name}: " + "; ".join(problems)
+        ms = DRIVERS[number](nb)
+        assert 0 <= ms < 120_000
+        assert not nb.problems()
+    finally:
+        nb.close(shutdown=number != "03")  # lesson 03's kernel stays for the reopened page
+
+
+def test_reopened_lesson_still_answers(lab):
+    """A fresh page on a lesson whose kernel runs: the widgets come back from the kernel and answer."""
+    name = lesson("03")
+    if name is None:
+        pytest.skip("lesson 03 is not written yet")
+    if name not in lab.kept:  # run it (and keep its kernel) unless the lesson test just did
+        lab.open(name).close(shutdown=False)
+    page = lab.new_page()
+    try:
+        nb = lab.open(name, run_all=False, page=page)
+        cell = nb.cell("live_figure(draw_toy")
+        nb.control(cell, "μ_q").wait_for(state="visible")
+        assert not nb.problems()
+        nb.slide(cell, "μ_q")
+        nb.screenshot("reopened: after moving mu_q", cell)
+        prompt = nb.cell("live_figure(draw_prompt")
+        nb.type_prompt(prompt, "prompt", "a small blue square at the top")
+        nb.screenshot("reopened: after a new prompt", prompt)
+        nb.close()
+    finally:
+        page.close()
+
+
+def test_studio_page(lab):
+    """The studio page (Voilà): type the source articles' prompt, see eight images; move the seed."""
+    if not STUDIO.exists():
+        pytest.skip("the studio page is not written yet")
+    from browser import Notebook, voila
+
+    with voila(STUDIO) as url:
+        page = lab.browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            slider.wait_for(state="visible", timeout=30_000)
-        except Exception:
-            pytest.fail(f"no visible slider in the cell with {TARGET!r}: is the ipywidgets JupyterLab extension installed?")
-        errors = page.get_by_text("Error displaying widget").count()
-        assert errors == 0, f"{errors} widget(s) of {LESSON.name} show 'Error displaying widget'"
-        readout = slider.locator(".widget-readout")
-        value, before = readout.inner_text(), image_src(cell)
-
-        ms = move_slider(page, cell, "ArrowLeft")
-
-        assert readout.inner_text() != value, f"the slider readout stayed at {value} after pressing ArrowLeft"
-        assert image_src(cell) != before, "the image under the slider did not change"
-        assert 0 < ms < 10_000, f"slider to image took {ms:.0f} ms"
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.locator(".widget-image").first.wait_for(state="visible")
+            nb = Notebook(lab, page, "studio")
+            root = page.locator("body")
+            nb.screenshot("studio as served")
+            ms = nb.type_prompt(root, "prompt", PROMPT_ZH)
+            nb.screenshot("studio after the chinese prompt")
+            assert "8 images" in page.locator(".widget-html", has_text="images generated").first.inner_text()
+            assert tofu_free(page, page.locator(".widget-text input").first, PROMPT_ZH)
+            nb.slide(root, "seed")
+            nb.screenshot("studio after moving the seed")
+            assert ms >= 0
+        finally:
+            page.close()
