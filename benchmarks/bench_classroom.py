@@ -156,24 +156,25 @@ def load(budget: float, per_level: float = 8.0) -> dict:
 
 
 TRAIN = """
-import copy, json, os, resource, time, types
+import time
+# The cell's budget counted in this process's CPU seconds: what a quiet server gives a student under
+# a 1-CPU limit in that many seconds of wall clock, on a machine that other work also uses. Set
+# before t2ilab is imported, so that the training loop, its schedules and its log all use it.
+wall_clock, time.perf_counter = time.perf_counter, time.process_time
+import copy, json, os, resource
 import torch, t2ilab
-import t2ilab.train.loop as loop
 from t2ilab.device import cpu_quota
 from t2ilab.data import load
 from t2ilab.metrics.evaluate import evaluate
 from t2ilab.train.run import train
-# The cell's 60 s budget counted in this process's CPU seconds: what a quiet server gives a student
-# under a 1-CPU limit in 60 s of wall clock, on a machine that other work also uses.
-loop.time = types.SimpleNamespace(perf_counter=time.process_time)
 MARKS, snapshots = list(range(30, SECONDS, 30)), {}
 def keep(i, history, model):  # a copy of the model every 30 CPU seconds
     while MARKS and history.seconds and history.seconds[-1] >= MARKS[0]:
         snapshots[MARKS.pop(0)] = (copy.deepcopy(model), i)
-t0 = time.perf_counter()
+t0 = wall_clock()
 data = load("shapes", n=20000, seed=0)
 model, history = train("vae", "shapes", seconds=SECONDS, data=data, beta=2.0, progress=False, live=keep)
-wall = time.perf_counter() - t0
+wall = wall_clock() - t0
 cpu = resource.getrusage(resource.RUSAGE_SELF)
 snapshots[SECONDS] = (model, history.steps[-1])
 curve = {}
@@ -193,7 +194,7 @@ def training_run(seconds: float) -> dict:
     """Lesson 03's cell under a 1-CPU limit with a budget of `seconds` CPU seconds; accuracy every 30."""
     env = {k: v for k, v in os.environ.items() if k not in ("T2ILAB_FAST", "T2ILAB_THREADS")}
     code = TRAIN.replace("SECONDS", str(int(seconds)))
-    cgroup = Path("/sys/fs/cgroup/cpu") / f"t2ilab-bench-{os.getpid()}"
+    cgroup = Path("/sys/fs/cgroup/cpu") / f"t2ilab-bench-{os.getpid()}-{int(seconds)}"
     how = None
     try:  # a real 1-CPU quota (cgroup v1), read back through a cgroup namespace as a container would
         cgroup.mkdir()
@@ -230,7 +231,10 @@ def training_run(seconds: float) -> dict:
 
 def training(budgets=(60, 180)) -> dict:
     """The cell as written (60 s) and with a longer budget, each under a 1-CPU limit."""
-    runs = {f"budget_{int(b)}_s": training_run(b) for b in budgets}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(budgets)) as pool:  # side by side, each in its own 1-CPU cgroup
+        runs = dict(zip((f"budget_{int(b)}_s" for b in budgets), pool.map(training_run, budgets)))
     return {"runs": runs, "target": TARGET,
             "smallest_budget_meeting_target_s": min((int(b) for b in budgets if runs[f"budget_{int(b)}_s"]["target_met"]), default=None),
             "lesson": "03_vae: train('vae', 'shapes', seconds=budget(60), data=load('shapes', n=20000), beta=2.0)",
