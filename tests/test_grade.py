@@ -317,6 +317,8 @@ def test_filling_the_disk_stops_at_the_work_folders_size(run):
 def test_an_endless_loop_costs_only_its_own_exercise(run):
     assert points(run, "endless_loop") == [0, 2, 3]
     assert f"did not finish within {LIMITS.timeout:g} s" in message(run, "endless_loop")
+    # graded again alone (a busy machine must not cost a submission its points), with the same result
+    assert any("endless_loop" in x and "graded again alone after a time-out" in x for x in run["lines"])
 
 
 def test_a_memory_hog_runs_out_of_memory(run):

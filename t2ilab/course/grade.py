@@ -35,6 +35,7 @@ from .release import LESSONS, student_source
 from .spec import Exercise, Spec, load_spec
 
 MARKER = ".t2ilab-grade"
+TIMED_OUT = "did not finish within"
 NOTEBOOK_BYTES = 50 << 20
 COLUMNS = ["student", "lesson", "exercise", "points", "max_points", "message"]
 
@@ -413,7 +414,7 @@ def score(ex: Exercise, points: float, got: dict | None, expected: list[dict], l
             if got.get("too_big"):
                 problem = f"{where}: your code sent back more data than can be graded"
             elif got.get("timed_out"):
-                problem = (f"{where}: did not finish within {timeout:g} s (an endless loop, or far too slow)")
+                problem = f"{where}: {TIMED_OUT} {timeout:g} s (an endless loop, or far too slow)"
             elif got.get("signal") == 24:
                 problem = f"{where}: used more than {timeout:g} s of CPU time"
             elif "signal" in got:
@@ -574,6 +575,14 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
                 if progress:
                     got, top = sum(r.points for r in rows[i]), sum(r.max_points for r in rows[i])
                     progress(f"{found[i][0]:>20s}  {found[i][1]:<16s} {got:g} / {top:g}")
+            # a submission that ran out of time is graded again, alone: a busy machine (or a
+            # classmate's fork bomb in the next process) must not cost it its points
+            for i in [i for i, rs in rows.items() if any(TIMED_OUT in r.message for r in rs)]:
+                student, stem, path = found[i]
+                rows[i] = _grade_one(pool, student, lessons[stem], stem, path, limits)
+                if progress:
+                    got, top = sum(r.points for r in rows[i]), sum(r.max_points for r in rows[i])
+                    progress(f"{student:>20s}  {stem:<16s} {got:g} / {top:g}  (graded again alone after a time-out)")
     finally:
         pool.close()
         _dumpable(True)

@@ -348,19 +348,25 @@ def _exercise_child(ex: dict, req: dict, namespace: dict, res_w: int, out_w: int
 
 
 def _reap_namespace() -> None:
-    """In R only, as PID 1 of its own namespace: kill everything the student's code left behind."""
-    if os.getpid() == 1:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
+    """In R only, as PID 1 of its own namespace: kill everything the student's code left behind.
+
+    Repeated until no process is left: a process that was forking when it was killed can leave a
+    child the first kill(-1) missed (a fork bomb)."""
+    deadline = time.monotonic() + 10
     while True:
+        if os.getpid() == 1:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
         except ChildProcessError:
+            return  # no children (orphans in the namespace are R's children too)
+        if os.getpid() != 1 or time.monotonic() > deadline:
             return
-        if pid == 0:
-            return
+        time.sleep(0.005)
 
 
 def run_exercise(ex: dict, req: dict, namespace: dict) -> dict:
