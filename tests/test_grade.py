@@ -93,7 +93,8 @@ def _hostile(tmp: Path, port: int) -> dict:
     nb = _set(_lesson02(), D, "def my_discriminator_loss(r, f):\n    return discriminator_loss(r, f)\n")
     _set(nb, G, "import sys\nsys.modules.pop('t2ilab.losses.gan')\nimport t2ilab.losses.gan as fresh\n"
          "def my_generator_loss(f):\n    return fresh.generator_loss_nonsaturating(f)\n")
-    _set(nb, STEP, "from t2ilab.gan1d import gan_step\n"
+    _set(nb, STEP, "import t2ilab.metrics.evaluate  # a module nothing imported yet: importing it is fine\n"
+         "from t2ilab.gan1d import gan_step\n"
          "def my_gan_step(G, D, opt_g, opt_d, real, z):\n    return gan_step(G, D, opt_g, opt_d, real, z)\n")
     corpus["library"] = nb
 
@@ -296,6 +297,7 @@ def test_the_librarys_own_answer_is_unavailable(run):
     assert "discriminator_loss is the library's answer to this exercise and is unavailable during grading" in message(run, "library")
     assert "cannot be imported again during grading" in message(run, "library", "gan_g_loss_tests")
     assert "gan_step is the library's answer" in message(run, "library", "gan_step_tests")
+    assert "cell gan_step_solution raised" not in message(run, "library", "gan_step_tests")  # its import worked
 
 
 def test_files_outside_its_folder_cannot_be_read_deleted_or_written(run):

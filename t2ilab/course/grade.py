@@ -401,7 +401,7 @@ def score(ex: Exercise, points: float, got: dict | None, expected: list[dict], l
     cases = {x["case"]: x for x in lines if type(x.get("case")) is int}
     problem = None
     if got is None:
-        problem = "was not graded"
+        problem = "the grading process stopped before this exercise"
     elif fatal:
         problem = fatal
     for i in range(n):

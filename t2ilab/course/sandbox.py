@@ -552,15 +552,13 @@ def serve(msg: dict, paths: list[str]) -> dict:
 
 
 def read_paths() -> list[str]:
-    """What a student's code may read: the Python installation and system libraries, not the course's source."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc",
-             "/proc", "/sys", "/dev", "/opt"}
-    paths.update(p for p in sys.path if p and os.path.isdir(p) and not os.path.isdir(os.path.join(p, "t2ilab")))
+    """What a student's code may read: the Python installation, system libraries and the t2ilab
+    package (a student may import any of it), not the lessons, the submissions or anything else."""
     import t2ilab
 
-    weights = os.path.join(os.path.dirname(t2ilab.__file__), "weights")
-    if os.path.isdir(weights):
-        paths.add(weights)
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc",
+             "/proc", "/sys", "/dev", "/opt", os.path.dirname(t2ilab.__file__)}
+    paths.update(p for p in sys.path if p and os.path.isdir(p) and not os.path.isdir(os.path.join(p, "t2ilab")))
     return sorted(p for p in paths if os.path.exists(p))
 
 
