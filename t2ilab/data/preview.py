@@ -32,8 +32,6 @@ def preview(dataset: CaptionedImages, path: str | Path, n: int = 16, seed: int =
     from matplotlib.backends.backend_agg import FigureCanvasAgg   # imported here: `import t2ilab.data` stays light
     from matplotlib.figure import Figure
 
-    from ..errors import T2ILabError
-
     from ..validate import check_count, check_output_file, check_seed
 
     check_count(n, "n (images to preview)", 1, MAX_PREVIEW, f"a grid shows at most {MAX_PREVIEW}")
