@@ -34,7 +34,15 @@ def _generate(a: argparse.Namespace) -> None:
         print(f"t2ilab generate: {note}", file=sys.stderr)
         if a.model is None:  # as generate_grid says when it picks the model itself
             print(f"t2ilab generate: using the shipped model {model} (choose another with --model)", file=sys.stderr)
-    print(generate_grid(a.prompt, model=model, n=a.n, seed=a.seed, out=a.out, attributes=attributes))
+    print(generate_grid(a.prompt, model=model, n=a.n, seed=a.seed, out=a.out, attributes=attributes,
+                        adapter=a.adapter))
+
+
+def _feedback(a: argparse.Namespace) -> None:
+    from .rl.run import feedback_cli
+
+    feedback_cli(a.prompt, a.model, a.rater, a.rounds, a.out, rule=a.rule, n=a.n, seed=a.seed,
+                 resume=a.resume, force=a.force)
 
 
 def _train(a: argparse.Namespace) -> None:
@@ -116,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=int, default=8, help="number of images")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("-o", "--out", default="out.png")
+    s.add_argument("--adapter", default=None, metavar="DIR",
+                   help="a learned taste: the folder written by `t2ilab feedback` (its base model unless --model)")
     s.add_argument("--expand", action="store_true",
                    help="let the language model at $T2ILAB_LLM_URL read the prompt (offline parser when unset or failing)")
     s.set_defaults(func=_generate)
@@ -174,6 +184,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--memory", type=float, default=2048.0, metavar="MB", help="memory a submission may use (default 2048)")
     s.add_argument("--force", action="store_true", help="overwrite an --out folder that t2ilab grade did not write")
     s.set_defaults(func=_grade)
+
+    s = sub.add_parser("feedback", help="learn a taste from ratings: rounds of generate, rate, update")
+    s.add_argument("prompt")
+    s.add_argument("--model", default=None, help="shipped generator (default: the prompt's dataset's VAE)")
+    s.add_argument("--rater", required=True, help="who rates: simulated:TASTE, e.g. simulated:big or simulated:dark")
+    s.add_argument("--rounds", type=int, default=10, help="rounds in the session (with --resume: in all)")
+    s.add_argument("--out", required=True, help="folder for session.json, adapter.safetensors, before_after.png")
+    s.add_argument("--rule", default="rwl", choices=["reinforce", "rwl", "dpo", "best-of-n"])
+    s.add_argument("-n", type=int, default=16, help="candidates per round")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--resume", action="store_true", help="continue the session in --out")
+    s.add_argument("--force", action="store_true", help="start over, replacing the session in --out")
+    s.set_defaults(func=_feedback)
 
     s = sub.add_parser("doctor", help="check the installation in plain lines")
     s.set_defaults(func=_doctor)

@@ -47,11 +47,14 @@ def get_model(model: str | torch.nn.Module | None, prompt: str | None = None) ->
 
 
 def generate(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8, seed: int = 0,
-             z: torch.Tensor | None = None, attributes: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+             z: torch.Tensor | None = None, attributes: dict | None = None,
+             adapter: str | Path | torch.nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` images [n, C, H, W] in [0,1] for `prompt`, and the attribute labels they were made from.
 
     The same seed gives the same images (on the same machine): it fixes both the open attributes
     and the latent noise. `attributes` (e.g. from `expand_prompt`) replace the parse of `prompt`.
+    `adapter` (a folder made by `t2ilab feedback`, or a `t2ilab.rl.PreferenceAdapter`) draws the
+    open attributes and z with the learned taste instead of uniformly.
     """
     from .text import labels_for
 
@@ -60,6 +63,12 @@ def generate(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8
     if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n > 1024:
         raise T2ILabError(f"-n {n} is out of range: ask for 1 to 1024 images")
     check_seed(seed)
+    if adapter is not None:  # a learned taste: on its own base model (checked), else the model it names
+        from .rl import load_adapter
+
+        ad = adapter if isinstance(adapter, torch.nn.Module) else load_adapter(adapter, model=model)
+        draw = ad.sample(prompt if attributes is None else attributes, n, seed=seed)
+        return ad.images(draw), draw.labels
     net = get_model(model, prompt)
     if getattr(net, "kind", None) == "judge":
         raise T2ILabError("that model is a judge, which reads images: pick a generator (a -vae or -gan model)")
@@ -85,8 +94,9 @@ def save_grid(images: torch.Tensor, out: str | Path, scale: int = 4) -> Path:
 
 
 def generate_grid(prompt: str, model: str | torch.nn.Module | None = None, n: int = 8, seed: int = 0,
-                  out: str | Path = "out.png", attributes: dict | None = None) -> Path:
-    """`t2ilab generate`: images for a prompt saved as a grid PNG.
+                  out: str | Path = "out.png", attributes: dict | None = None,
+                  adapter: str | Path | None = None) -> Path:
+    """`t2ilab generate`: images for a prompt saved as a grid PNG (with `adapter`: a learned taste).
 
     Without a model, one line on stderr names the shipped model it picked."""
     import sys
@@ -97,10 +107,10 @@ def generate_grid(prompt: str, model: str | torch.nn.Module | None = None, n: in
 
     check_output_file(out, (".png", ".jpg", ".jpeg"), "output")  # before any work
     check_seed(seed, "--seed")
-    if model is None:
+    if model is None and adapter is None:  # an adapter names its own base model
         model = default_model(prompt)
         print(f"t2ilab generate: using the shipped model {model} (choose another with --model)", file=sys.stderr)
-    images, _ = generate(prompt, model=model, n=n, seed=seed, attributes=attributes)
+    images, _ = generate(prompt, model=model, n=n, seed=seed, attributes=attributes, adapter=adapter)
     return save_grid(images, out)
 
 

@@ -48,13 +48,14 @@ class SimulatedRater(Rater):
     """A person with a hidden taste: `gold` is their true utility in [0, 1], the rest adds noise."""
 
     def __init__(self, taste: str, dataset: str, noise: float = 0.1, flip: float = 0.05, seed: int = 0,
-                 line: float | None = None):
+                 line: float | None = None, judge: torch.nn.Module | None = None):
         self.taste, self.dataset = str(taste).strip().lower(), dataset
         if not (0 <= noise <= 1 and 0 <= flip <= 0.5):
             raise T2ILabError(f"noise must be in [0, 1] and flip in [0, 0.5], got noise={noise}, flip={flip}")
         self.noise, self.flip, self.seed, self.line, self.width = float(noise), float(flip), seed, line, 0.01
         self.attribute, self.value = self._parse(self.taste, dataset)
         self._g = torch.Generator().manual_seed(int(seed))
+        self.judge = judge  # the simulated eye for attribute tastes (the dataset's judge when None)
 
     @staticmethod
     def _parse(taste: str, dataset: str) -> tuple[str | None, int | None]:
@@ -88,7 +89,7 @@ class SimulatedRater(Rater):
         `features`: the judge's features of the images, when already computed (saves a pass).
         """
         if self.attribute is not None:
-            a, judge = list(dataset_schema(self.dataset)).index(self.attribute), _judge(self.dataset)
+            a, judge = list(dataset_schema(self.dataset)).index(self.attribute), self.judge or _judge(self.dataset)
             f = judge.embed(images) if features is None else features
             return torch.softmax(judge.heads[a](f), 1)[:, self.value]
         if self.line is None:

@@ -158,6 +158,8 @@ class FeedbackSession:
         if getattr(rater, "attribute", 0) is None and getattr(rater, "line", 0) is None:
             rater.calibrate(self.model, self.prompt, seed=self.seed)  # a style taste's line
         if hasattr(rater, "scores"):  # a simulated rater: its utility and its (noisy) scores
+            if getattr(rater, "judge", 0) is None and rater.dataset == self.model.dataset:
+                rater.judge = self.judge  # one judge in memory, read once per round
             gold = rater.gold(images, draw.labels, features=self._pending["features"])
             self.rate(rater.scores(gold), gold=gold.tolist())
         else:
