@@ -86,7 +86,8 @@ def page():
     except ImportError:
         return widgets.VBox(parts)
     teach = widgets.Button(description="rate these candidates", icon="heart", button_style="info",
-                           tooltip="start rating candidates for this prompt: the model learns your taste")
+                           tooltip="start rating candidates for this prompt: the model learns your taste",
+                           layout=widgets.Layout(width="auto"))
     ratings = widgets.VBox([])
 
     def start_rating(_button=None) -> None:
