@@ -240,7 +240,6 @@ class RatingPanel(widgets.VBox):
         """Show the session's current candidates with fresh controls, the status, the return, the curves."""
         s = self.session
         self.candidates, self.draw = s.candidates()
-        t = len(s.rounds) + 1
         self.pngs = []
         for k, (img, like, star) in enumerate(zip(self.images, self.likes, self.stars)):
             png = tensor_png(self.candidates[k:k + 1], scale=self.scale, pad=0)
