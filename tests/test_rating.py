@@ -256,3 +256,17 @@ def test_with_the_real_session_the_file_is_written_and_undo_restores_the_policy(
     assert json.loads((tmp_path / "fb" / "session.json").read_text())["rounds"] == []
     records = panel.auto(SimulatedRater("big", "shapes", seed=0), rounds=2)
     assert [r["round"] for r in records] == [1, 2] and all(0 <= r["gold"] <= 1 for r in records)
+
+
+def test_with_the_real_session_a_new_prompt_keeps_the_settings(tmp_path):
+    from t2ilab.rl import FeedbackSession
+
+    s = FeedbackSession("a circle", "shapes-gan", rule="rwl", n=4, gamma=0.5, path=tmp_path / "fb", seed=3)
+    panel = RatingPanel(s)
+    panel.prompt.value = "a big square"
+    new = panel.session
+    assert new is not s and (new.prompt, new.rule, new.n, new.gamma, new.seed) == ("a big square", "rwl", 4, 0.5, 3)
+    saved = json.loads((tmp_path / "fb" / "session.json").read_text())
+    assert saved["prompt"] == "a big square" and saved["model"] == "shapes-gan"
+    panel.prompt.value = "a purple elephant"  # a word the dataset cannot draw: one line, nothing changes
+    assert panel.session is new and panel.prompt.value == "a big square" and "refused: unknown word" in panel.status.value

@@ -302,9 +302,10 @@ class RatingPanel(widgets.VBox):
             self.prompt.value = str(s.prompt)
             self._show_status()
             return
-        try:
-            self.session = type(s)(prompt, s.model, rule=s.rule, n=s.n, gamma=s.gamma, kl_weight=s.kl_weight,
-                                   path=s.path, seed=s.seed, force=True)  # the unrated session this panel started
+        same = {k: getattr(s, k) for k in ("hidden", "steps", "lr", "temperature", "pool", "judge") if hasattr(s, k)}
+        try:  # the same settings for the new prompt; force: the file holds no rated round (checked above)
+            self.session = type(s)(prompt, getattr(s, "model_name", None) or s.model, rule=s.rule, n=s.n,
+                                   gamma=s.gamma, kl_weight=s.kl_weight, path=s.path, seed=s.seed, force=True, **same)
         except T2ILabError as e:
             self.message = f"refused: {' '.join(str(e).split())}"
             self.prompt.value = str(s.prompt)
