@@ -250,6 +250,7 @@ class Pool:
         self.warm, self.all = warm, []
         self.isolation: list[str] = []
         self.lock = threading.Lock()
+        self.stopped = False
         for _ in range(jobs):  # all started at once (a few seconds each: torch is imported once per zygote)
             threading.Thread(target=self._start, daemon=True).start()
 
@@ -265,6 +266,8 @@ class Pool:
     def ask(self, req: dict, timeout: float) -> dict:
         z = self.free.get()
         try:
+            if self.stopped:
+                return {"setup_error": "grading was interrupted", "dead": True}
             if z is None or not z.alive() or z.reply < 0:
                 z = Zygote(self.warm)
                 with self.lock:
@@ -276,6 +279,15 @@ class Pool:
             return out
         finally:
             self.free.put(z)
+
+    def kill(self) -> None:
+        self.stopped = True
+        with self.lock:
+            for z in self.all:
+                try:
+                    os.killpg(z.proc.pid, 9)  # its children die with it (PR_SET_PDEATHSIG)
+                except OSError:
+                    pass
 
     def close(self) -> None:
         for z in self.all:
@@ -556,34 +568,38 @@ def grade(submissions: str | Path, out: str | Path, jobs: int | None = None, les
     pool = Pool(jobs, [x.spec.setup for x in ready])
     rows: dict[int, list[Row]] = {}
     _dumpable(False)  # (where Landlock is missing) no child of the same user can read this process's memory
+    ex = ThreadPoolExecutor(jobs)
     try:
-        with ThreadPoolExecutor(jobs) as ex:
-            refs = {x.stem: ex.submit(pool.ask, r := x.solution_request(limits), _deadline(r)) for x in ready}
-            for x in ready:
-                try:
-                    x.set_expected(refs[x.stem].result())
-                except T2ILabError as e:  # the other lessons are still graded
-                    lessons[x.stem] = f"not graded: {e}"
+        refs = {x.stem: ex.submit(pool.ask, r := x.solution_request(limits), _deadline(r)) for x in ready}
+        for x in ready:
+            try:
+                x.set_expected(refs[x.stem].result())
+            except T2ILabError as e:  # the other lessons are still graded
+                lessons[x.stem] = f"not graded: {e}"
+        if progress:
+            for stem, x in lessons.items():
+                if isinstance(x, str):
+                    progress(f"note: {stem}: {x}")
+        futures = {i: ex.submit(_grade_one, pool, student, lessons[stem], stem, path, limits)
+                   for i, (student, stem, path) in enumerate(found)}
+        for i, f in futures.items():
+            rows[i] = f.result()
             if progress:
-                for stem, x in lessons.items():
-                    if isinstance(x, str):
-                        progress(f"note: {stem}: {x}")
-            futures = {i: ex.submit(_grade_one, pool, student, lessons[stem], stem, path, limits)
-                       for i, (student, stem, path) in enumerate(found)}
-            for i, f in futures.items():
-                rows[i] = f.result()
-                if progress:
-                    got, top = sum(r.points for r in rows[i]), sum(r.max_points for r in rows[i])
-                    progress(f"{found[i][0]:>20s}  {found[i][1]:<16s} {got:g} / {top:g}")
-            # a submission that ran out of time is graded again, alone: a busy machine (or a
-            # classmate's fork bomb in the next process) must not cost it its points
-            for i in [i for i, rs in rows.items() if any(TIMED_OUT in r.message for r in rs)]:
-                student, stem, path = found[i]
-                rows[i] = _grade_one(pool, student, lessons[stem], stem, path, limits)
-                if progress:
-                    got, top = sum(r.points for r in rows[i]), sum(r.max_points for r in rows[i])
-                    progress(f"{student:>20s}  {stem:<16s} {got:g} / {top:g}  (graded again alone after a time-out)")
+                got, top = sum(r.points for r in rows[i]), sum(r.max_points for r in rows[i])
+                progress(f"{found[i][0]:>20s}  {found[i][1]:<16s} {got:g} / {top:g}")
+        # a submission that ran out of time is graded again, alone: a busy machine (or a
+        # classmate's fork bomb in the next process) must not cost it its points
+        for i in [i for i, rs in rows.items() if any(TIMED_OUT in r.message for r in rs)]:
+            student, stem, path = found[i]
+            rows[i] = _grade_one(pool, student, lessons[stem], stem, path, limits)
+            if progress:
+                got, top = sum(r.points for r in rows[i]), sum(r.max_points for r in rows[i])
+                progress(f"{student:>20s}  {stem:<16s} {got:g} / {top:g}  (graded again alone after a time-out)")
+    except BaseException:  # interrupted: stop the sandboxes now, so the waiting threads return at once
+        pool.kill()
+        raise
     finally:
+        ex.shutdown(wait=True, cancel_futures=True)
         pool.close()
         _dumpable(True)
     result = [r for i in sorted(rows) for r in rows[i]]

@@ -477,6 +477,7 @@ def _close_fds_except(*keep: int) -> None:
 def _submission_child(msg: dict, reply_w: int) -> None:
     """C: reads its request (the zygote never does), a new session and namespaces, then R as PID 1."""
     os.setsid()
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote stopped (the grader was interrupted): so does C, then R
     _close_fds_except(reply_w)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
