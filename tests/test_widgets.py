@@ -137,7 +137,7 @@ def test_states_are_drawn_ahead_while_the_kernel_is_idle():
         slider.value = 6
         assert grey.calls == [5, 6]
         await asyncio.sleep(0.5)
-        assert sorted(grey.calls[2:]) == [7, 8]  # 5 was drawn already; 4 and beyond only after 3 new ones
+        assert sorted(grey.calls[2:]) == [7, 8]  # 5 was drawn already; the queue holds 7, 8, 5
         slider.value = 7
         return grey.calls
 
@@ -219,3 +219,15 @@ def test_button_task_shows_its_picture_and_keeps_it_for_the_static_rendering():
     assert task.image.layout.display is None and task.image.tooltip == "scores for N = 2"
     data = task._repr_mimebundle_()
     assert base64.b64decode(data["image/png"]) == task.image.value and data["text/plain"] == "scores for N = 2"
+
+
+def test_an_expensive_view_is_not_drawn_ahead(monkeypatch):
+    async def main():
+        view, slider = make()
+        view.cost_ms = live.AHEAD_MAX_MS + 1  # as if each state took longer than a hand waits
+        monkeypatch.setattr(view, "_render", lambda values, _r=view._render: (_r(values), setattr(view, "cost_ms", 500.0))[0])
+        slider.value = 6
+        await asyncio.sleep(0.3)
+        return grey.calls
+
+    assert asyncio.run(main()) == [5, 6]  # only what was asked for

@@ -14,8 +14,10 @@ One helper for the lessons and the studio page (docs/architecture.md, "Lessons")
   shows the widget (its mime type ranks first) and not the picture twice.
 - Fast: tensors go straight to PNG (`tensor_png`, a few ms, no matplotlib). A matplotlib figure is
   encoded once per state; states are kept (`cache`) and, once a student moves a control, the
-  neighbouring slider positions are drawn ahead while the kernel is idle, so the next step of a
-  hand is served from memory (benchmarks/bench_widgets.py measures key press to image).
+  neighbouring slider positions of a cheap view (under AHEAD_MAX_MS a state) are drawn ahead while
+  the kernel is idle, so the next step of a hand is served from memory; an expensive view is only
+  cached, since drawing ahead would hold up the next move (benchmarks/bench_widgets.py measures
+  key press to image).
 - A draw that fails says why in one red line under the controls (a slider never goes silent).
 - `ButtonTask`: long work (training, evaluation over many samples) behind a button with a
   progress bar, never on a slider.
@@ -31,8 +33,11 @@ from typing import Callable
 
 DPI = 100  # matplotlib's default; the lessons' figure sizes are chosen for it
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PREFETCH = 4  # neighbouring states drawn ahead after a move
+PREFETCH = 3  # neighbouring states drawn ahead after a move
 IDLE_S = 0.03  # how long the kernel must have been idle before a state is drawn ahead
+# A state that takes longer than this to draw is not drawn ahead: while the kernel draws, the next
+# move of the hand waits, so drawing ahead would make an expensive view slower, not faster.
+AHEAD_MAX_MS = 100.0
 
 
 def figure_png(fig, dpi: int = DPI) -> bytes:
@@ -195,7 +200,7 @@ class LiveFigure:
         self._queue: list[dict] = []
         self._timer = None
         self._last_event = 0.0
-        self.draws, self.last_ms, self.error = 0, 0.0, None
+        self.draws, self.last_ms, self.cost_ms, self.error = 0, 0.0, 0.0, None
         first = self._render(self.values())
         self.images = [alt_image(p, self.alt()) for p in first if isinstance(p, bytes)]
         self.outputs = [widgets.Output() for p in first if not isinstance(p, bytes)]
@@ -247,6 +252,7 @@ class LiveFigure:
         rendered = [tensor_png(item, self.scale, self.nrow) if type(item).__name__ == "Tensor"
                     else to_png(item, self.scale) or item for item in items]
         self.last_ms = (time.perf_counter() - t0) * 1000
+        self.cost_ms = self.last_ms if self.draws == 1 else 0.5 * self.cost_ms + 0.5 * self.last_ms
         if key is not None and self.cache_size:
             self._cache[key] = rendered
             while len(self._cache) > self.cache_size:
@@ -296,7 +302,7 @@ class LiveFigure:
     def _changed(self, name: str, change) -> None:
         self._last_event = time.perf_counter()
         self.redraw()
-        if self.prefetch:
+        if self.prefetch and self.cost_ms <= AHEAD_MAX_MS:
             self._plan(name, change.get("old"), change.get("new"))
 
     def _plan(self, moved: str, old, new) -> None:
@@ -339,7 +345,7 @@ class LiveFigure:
         if time.perf_counter() - self._last_event < IDLE_S:
             self._arm()
             return
-        while self._queue:
+        while self._queue and self.cost_ms <= AHEAD_MAX_MS:
             values = self._queue.pop(0)
             key = tuple((k, _key(v)) for k, v in values.items())
             if key in self._cache:
