@@ -121,8 +121,8 @@ def landlock(write_dir: str, read_paths: list[str]) -> str | None:
     attr = _RulesetAttr(fs, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
     size = 8 if abi < 4 else (16 if abi < 6 else 24)
     rfd = sc(ctypes.c_long(444), ctypes.byref(attr), ctypes.c_long(size), ctypes.c_long(0))
-    if rfd < 0:
-        return None
+    if rfd < 0:  # the grader reported Landlock: never grade without it, unannounced
+        raise OSError(ctypes.get_errno(), "Landlock is available but its ruleset could not be made")
     rules = [(p, _FS_READ) for p in read_paths] + [(write_dir, fs), ("/dev/null", (1 << 1) | (1 << 2))]
     for path, access in rules:
         try:
@@ -138,7 +138,7 @@ def landlock(write_dir: str, read_paths: list[str]) -> str | None:
     ok = sc(ctypes.c_long(446), ctypes.c_long(rfd), ctypes.c_long(0)) == 0
     os.close(rfd)
     if not ok:
-        return None
+        raise OSError(ctypes.get_errno(), "Landlock is available but could not be applied")
     return f"Landlock ABI {abi}: files readable only under the Python installation, writable only in the work folder" + (
         "; no TCP" if abi >= 4 else "") + ("; no signals to other processes" if abi >= 6 else "")
 
