@@ -2,19 +2,23 @@
 
     python -I -m t2ilab.course.sandbox REPLY_FD
 
-One such process (a "zygote") imports torch and the library once, then reads one request per line
-on stdin (a submission's cells and the exercises to probe) and answers one JSON line on REPLY_FD.
-For every request it forks:
+One such process (a "zygote") imports torch and the library once, then reads one line per
+submission on stdin: the path of a private request file (the submission's cells, the exercises,
+the secret seeds) and a time limit. It never reads the file itself, so no later fork of it holds
+another submission's code or the solution's values. For every request it forks:
 
-    zygote ── C (new session; new network and PID namespaces where the kernel allows)
-               └── R  (PID 1 of the new namespace: runs the lesson's SETUP, then for each exercise)
-                    └── S  (one per exercise: limits, Landlock, no capabilities, stubs; then the
-                            student's cells and probe(seed) for each secret seed)
+    zygote ── C (reads and deletes the request; new session; new network, PID and mount
+               │  namespaces where the kernel allows; the work folder a small tmpfs)
+               └── R  (PID 1 of the new namespaces: runs the lesson's SETUP, then for each exercise)
+                    └── S  (one per exercise: rlimits, stubs for the forbidden functions, Landlock,
+                            no capabilities; then the student's cells and probe(seed) for each seed)
 
 S sends each case's value as one JSON line on its own pipe; R reads it (bounded), keeps at most a
 little of S's printed output, enforces the exercise's wall-clock limit and kills whatever S left
-behind before the next exercise. Nothing S does reaches the grading process except these JSON
-lines, which the grading process validates and compares with the solution's values itself.
+behind before the next exercise; then R writes the submission's answer to a private file next to
+the request and the zygote answers "done" on REPLY_FD. Nothing S does reaches the grading process
+except these JSON lines, which the grading process validates and compares with the solution's
+values itself.
 """
 from __future__ import annotations
 
