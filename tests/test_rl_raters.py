@@ -28,7 +28,11 @@ def test_simulated_rater_reads_its_taste_off_the_image(gan):
     big, lb = images_of(gan, "a big circle", 16, 0)
     small, ls = images_of(gan, "a small circle", 16, 1)
     r = SimulatedRater("big", "shapes", seed=0)
-    assert r.gold(big, lb).min() > 0.9 and r.gold(small, ls).max() < 0.1
+    assert r.gold(big, lb).min() > 0.5 and r.gold(big, lb).mean() > 0.9 and r.gold(small, ls).max() < 0.1
+    squares = lb.clone()
+    squares[:, 0] = 1  # the images claim to be squares: not what they show
+    assert r.gold(big, squares).max() < 0.1  # a big shape that is not what was asked for is not liked
+    assert SimulatedRater("big", "shapes", faithful=False).gold(big, squares).min() > 0.9
     scores = r.rate(torch.cat([big, small]), torch.cat([lb, ls]))
     assert set(scores.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
     assert scores[:16].mean() > 4 and scores[16:].mean() < 2

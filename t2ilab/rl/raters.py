@@ -48,14 +48,15 @@ class SimulatedRater(Rater):
     """A person with a hidden taste: `gold` is their true utility in [0, 1], the rest adds noise."""
 
     def __init__(self, taste: str, dataset: str, noise: float = 0.1, flip: float = 0.05, seed: int = 0,
-                 line: float | None = None, judge: torch.nn.Module | None = None):
+                 line: float | None = None, judge: torch.nn.Module | None = None, faithful: bool = True):
         self.taste, self.dataset = str(taste).strip().lower(), dataset
         if not (0 <= noise <= 1 and 0 <= flip <= 0.5):
             raise T2ILabError(f"noise must be in [0, 1] and flip in [0, 0.5], got noise={noise}, flip={flip}")
         self.noise, self.flip, self.seed, self.line, self.width = float(noise), float(flip), seed, line, 0.01
         self.attribute, self.value = self._parse(self.taste, dataset)
         self._g = torch.Generator().manual_seed(int(seed))
-        self.judge = judge  # the simulated eye for attribute tastes (the dataset's judge when None)
+        self.judge = judge  # the simulated eye (the dataset's judge when None)
+        self.faithful = faithful  # the image must also show what it was made to show
 
     @staticmethod
     def _parse(taste: str, dataset: str) -> tuple[str | None, int | None]:
@@ -84,18 +85,28 @@ class SimulatedRater(Rater):
     @torch.no_grad()
     def gold(self, images: torch.Tensor, labels: torch.Tensor | None = None,
              features: torch.Tensor | None = None) -> torch.Tensor:
-        """[n] in [0, 1]: the rater's true utility (the judge's probability of the taste, or a soft step on brightness).
+        """[n] in [0, 1]: the rater's true utility: the taste (the judge's probability of the value, or
+        a soft step on brightness) times, when `faithful`, the judge's probability that the image
+        shows every other attribute in `labels` (a big blob that is no longer a circle is not liked).
 
         `features`: the judge's features of the images, when already computed (saves a pass).
         """
+        judge = self.judge or _judge(self.dataset)
+        need = self.attribute is not None or (self.faithful and labels is not None)
+        f = (judge.embed(images) if features is None else features) if need else None
+        names = list(dataset_schema(self.dataset))
         if self.attribute is not None:
-            a, judge = list(dataset_schema(self.dataset)).index(self.attribute), self.judge or _judge(self.dataset)
-            f = judge.embed(images) if features is None else features
-            return torch.softmax(judge.heads[a](f), 1)[:, self.value]
-        if self.line is None:
+            taste = torch.softmax(judge.heads[names.index(self.attribute)](f), 1)[:, self.value]
+        elif self.line is None:
             raise T2ILabError(f"a {self.taste!r} rater needs its line: call rater.calibrate(model, prompt) first")
-        sign = 1.0 if self.taste == "dark" else -1.0
-        return torch.sigmoid(sign * (self.line - brightness(images)) / self.width)
+        else:
+            sign = 1.0 if self.taste == "dark" else -1.0
+            taste = torch.sigmoid(sign * (self.line - brightness(images)) / self.width)
+        if self.faithful and labels is not None:
+            for a, head in enumerate(judge.heads):
+                if names[a] != self.attribute:  # P(the judge reads label a)
+                    taste = taste * torch.softmax(head(f), 1).gather(1, labels[:, a:a + 1].to(f.device))[:, 0]
+        return taste
 
     def _noisy(self, images: torch.Tensor, labels) -> torch.Tensor:
         return self.gold(images, labels) + self.noise * torch.randn(len(images), generator=self._g)
