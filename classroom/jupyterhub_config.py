@@ -13,8 +13,8 @@ Each student's server runs `t2ilab-singleuser` (the lessons into ~/lessons, then
 jupyterhub-singleuser). The CPU limit becomes the server's cgroup quota, and torch's thread count
 follows it (T2ILAB_THREADS, set here from the limit), so a 1-CPU student trains on one thread.
 
-Environment overrides: T2ILAB_CPU_LIMIT (CPUs per student, default 1), T2ILAB_MEM_LIMIT (default
-2G), T2ILAB_CULL_TIMEOUT (seconds before an idle server is stopped, default 3600),
+Environment overrides: T2ILAB_CPU_LIMIT (CPUs per student, default 1, unless TLJH's limits.cpu is
+set), T2ILAB_MEM_LIMIT (default 2G, unless limits.memory is), T2ILAB_CULL_TIMEOUT (seconds before an idle server is stopped, default 3600),
 T2ILAB_KERNEL_CULL_TIMEOUT (seconds before an idle kernel is shut down, default 1200).
 """
 import math
@@ -29,12 +29,15 @@ CULL_TIMEOUT = int(os.environ.get("T2ILAB_CULL_TIMEOUT", "3600"))
 KERNEL_CULL_TIMEOUT = int(os.environ.get("T2ILAB_KERNEL_CULL_TIMEOUT", "1200"))
 
 # Per student: a hard CPU and memory limit (enforced by SystemdSpawner, DockerSpawner, KubeSpawner).
-c.Spawner.cpu_limit = CPU_LIMIT
-c.Spawner.mem_limit = MEM_LIMIT
+# Limits set before this file (TLJH: `tljh-config set limits.cpu 2`) are kept; these fill the gaps.
+if c.Spawner.get("cpu_limit") is None:
+    c.Spawner.cpu_limit = CPU_LIMIT
+if c.Spawner.get("mem_limit") is None:
+    c.Spawner.mem_limit = MEM_LIMIT
 
 # torch's threads = the CPU limit. In a pod t2ilab also reads the container's cgroup quota, but a
 # systemd unit (TLJH) has no cgroup namespace, so the limit is also passed on explicitly.
-c.Spawner.environment = {"T2ILAB_THREADS": str(max(1, math.ceil(CPU_LIMIT)))}
+c.Spawner.environment = {"T2ILAB_THREADS": str(max(1, math.ceil(float(c.Spawner.cpu_limit))))}
 
 # The lessons into ~/lessons on every start (a student's edits always win), then the server.
 c.Spawner.cmd = ["t2ilab-singleuser"]
