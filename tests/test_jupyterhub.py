@@ -186,10 +186,6 @@ def test_the_instructor_collects_everyones_notebooks(hub, course, tmp_path):
     assert _collect("--hub", hub.url, "--out", str(via_hub), env={**os.environ, "JUPYTERHUB_API_TOKEN": "nonsense"}).returncode == 2
 
 
-def _has_grade() -> bool:
-    return subprocess.run([str(BIN / "t2ilab"), "grade", "--help"], capture_output=True).returncode == 0
-
-
 def _solved(student_nb: dict, source_nb: dict) -> dict:
     """The student's notebook with every solution cell answered as the lesson's author did."""
     answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in source_nb["cells"]
@@ -204,7 +200,6 @@ def _solved(student_nb: dict, source_nb: dict) -> dict:
     return nb
 
 
-@pytest.mark.skipif(not _has_grade(), reason="t2ilab grade is not there yet")
 def test_the_instructor_grades_the_collected_notebooks(hub, course, tmp_path):
     import csv
     import os
