@@ -120,3 +120,12 @@ def test_update_bad_input(gan):
         update(a, "ppo", draw, torch.ones(4), "a circle")
     with pytest.raises(T2ILabError):
         update(a, "reinforce", draw, torch.ones(3), "a circle")
+
+
+def test_a_diverging_update_keeps_the_last_good_policy(gan):
+    a = PreferenceAdapter(gan)
+    before = {k: v.clone() for k, v in a.state_dict().items()}
+    draw = a.sample("a circle", 8, seed=0)
+    with pytest.raises(T2ILabError, match="diverged"):
+        update(a, "reinforce", draw, torch.arange(8.0) / 8, "a circle", lr=float("inf"))
+    assert all(torch.equal(before[k], v) for k, v in a.state_dict().items())

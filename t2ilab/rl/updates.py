@@ -68,6 +68,7 @@ def update(adapter: PreferenceAdapter, rule: str, draw: Draw, rewards, prompt, *
             with torch.no_grad():
                 return {"loss": 0.0, "kl": float(adapter.kl(prompt))}
         ref = adapter.ref_log_prob(draw, prompt)
+    before = {k: v.clone() for k, v in adapter.state_dict().items()}
     opt = torch.optim.SGD(adapter.parameters(), lr=lr)
     for _ in range(steps):
         opt.zero_grad()
@@ -86,4 +87,7 @@ def update(adapter: PreferenceAdapter, rule: str, draw: Draw, rewards, prompt, *
         torch.nn.utils.clip_grad_norm_(adapter.parameters(), clip)  # a noisy round cannot throw the policy far
         opt.step()
     with torch.no_grad():
+        if not all(bool(torch.isfinite(v).all()) for v in adapter.state_dict().values()):
+            adapter.load_state_dict(before)  # keep the last good policy
+            raise T2ILabError(f"the {rule} update diverged (lr {lr} too high for these rewards): lower lr")
         return {"loss": float(loss), "kl": float(adapter.kl(prompt))}
