@@ -126,7 +126,7 @@ def test_every_kernel_makes_the_source_image_on_one_thread_through_the_proxy(hub
 
 def _with_markdown(nb: dict, text: str) -> dict:
     nb = json.loads(json.dumps(nb))
-    nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": text})
+    nb["cells"].insert(1, {"cell_type": "markdown", "id": f"note-{len(nb['cells'])}", "metadata": {}, "source": text})
     return nb
 
 
