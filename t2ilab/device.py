@@ -38,13 +38,41 @@ def device() -> torch.device:
     return torch.device("cpu")
 
 
-def cpu_quota(root: Path = _CGROUP) -> float | None:
-    """CPUs granted by the container's cgroup (e.g. 2.0), or None when unlimited or unknown."""
+def own_cgroup(proc: Path = Path("/proc/self/cgroup")) -> str:
+    """This process's cgroup v2 path (the "0::" line of /proc/self/cgroup), "/" when unknown.
+
+    In a container with its own cgroup namespace it is "/"; under systemd (The Littlest JupyterHub
+    runs each student as a unit) or in a child cgroup it names the folder that holds the limit.
+    """
     try:
-        quota, period = (root / "cpu.max").read_text().split()[:2]  # cgroup v2: "200000 100000" or "max 100000"
-        return None if quota == "max" else int(quota) / int(period)
-    except (OSError, ValueError):
+        for line in proc.read_text().splitlines():
+            if line.startswith("0::"):
+                return line[3:].strip() or "/"
+    except OSError:
         pass
+    return "/"
+
+
+def cpu_quota(root: Path = _CGROUP, own: str | None = None) -> float | None:
+    """CPUs granted by the cgroup (e.g. 2.0), or None when unlimited or unknown.
+
+    cgroup v2: the smallest `cpu.max` from this process's own cgroup (`own`, read from
+    /proc/self/cgroup) up to `root`; cgroup v1: `cpu.cfs_quota_us` / `cpu.cfs_period_us`.
+    """
+    folder = root / (own if own is not None else own_cgroup()).lstrip("/")
+    quotas = []
+    while True:
+        try:
+            quota, period = (folder / "cpu.max").read_text().split()[:2]  # "200000 100000" or "max 100000"
+            if quota != "max":
+                quotas.append(int(quota) / int(period))
+        except (OSError, ValueError):
+            pass
+        if folder == root or root not in folder.parents:
+            break
+        folder = folder.parent
+    if quotas:
+        return min(quotas)
     try:
         quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())  # cgroup v1
         period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
@@ -70,7 +98,6 @@ def set_threads() -> int:
     n = int(os.environ.get("T2ILAB_THREADS", 0)) or cpu_threads()
     torch.set_num_threads(n)
     return n
-
 
 
 @contextmanager

@@ -50,3 +50,24 @@ def test_device_override(monkeypatch):
     monkeypatch.delenv("T2ILAB_DEVICE")
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
     assert device().type == expected
+
+
+def test_quota_of_a_child_cgroup_is_found_from_the_process_own_path(tmp_path):
+    # The Littlest JupyterHub: the limit sits on the student's systemd unit, not on the root.
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    unit = tmp_path / "system.slice" / "jupyter-ann.service"
+    unit.mkdir(parents=True)
+    (unit / "cpu.max").write_text("100000 100000\n")
+    (tmp_path / "system.slice" / "cpu.max").write_text("400000 100000\n")
+    assert cpu_quota(tmp_path, own="/system.slice/jupyter-ann.service") == 1.0  # the smallest on the way up
+    assert cpu_quota(tmp_path, own="/system.slice") == 4.0
+    assert cpu_quota(tmp_path, own="/") is None
+
+
+def test_own_cgroup_reads_the_v2_line(tmp_path):
+    from t2ilab.device import own_cgroup
+
+    proc = tmp_path / "cgroup"
+    proc.write_text("12:cpu,cpuacct:/old\n0::/user.slice/user-1000.slice\n")
+    assert own_cgroup(proc) == "/user.slice/user-1000.slice"
+    assert own_cgroup(tmp_path / "missing") == "/"
