@@ -81,3 +81,17 @@ def covers(text: str = SAMPLE) -> bool:
     faces = [FT2Font(f.path, face_index=f.face_index) if hasattr(f, "face_index") else FT2Font(str(f))
              for f in font_manager.fontManager._find_fonts_by_props(props)]
     return all(any(face.get_char_index(ord(ch)) for face in faces) for ch in text if not ch.isspace())
+
+
+def pil_font(size: int = 11):
+    """A PIL font for text drawn straight into PNGs: the CJK font when there is one (it has Latin
+    letters too), else PIL's default, which draws Chinese as boxes."""
+    from PIL import ImageFont
+
+    path = cjk_font_file()
+    if path is not None:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            pass
+    return ImageFont.load_default(size=size)

@@ -21,7 +21,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import psutil
 
@@ -236,7 +236,7 @@ class BrowserLab:
         page.wait_for_function("() => window.jupyterapp.commands.hasCommand('docmanager:open')")
         return page
 
-    def open(self, name: str, run_all: bool = True, page=None) -> "Notebook":
+    def open(self, name: str, run_all: bool = True, page=None) -> Notebook:
         """Open a notebook (by its file name) in `page` (default: the shared one); run it all."""
         page = page or self.page
         page.evaluate(_OPEN, name)

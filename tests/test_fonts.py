@@ -44,3 +44,15 @@ def test_without_a_font_matplotlib_is_left_alone(monkeypatch):
     before = list(matplotlib.rcParams["font.family"])
     assert fonts.use_cjk() is None
     assert matplotlib.rcParams["font.family"] == before
+
+
+@needs_font
+def test_pil_text_draws_chinese():
+    from PIL import Image, ImageDraw
+
+    def ink(text):
+        img = Image.new("L", (120, 20), 255)
+        ImageDraw.Draw(img).text((2, 2), text, fill=0, font=fonts.pil_font(12))
+        return img.tobytes()
+
+    assert ink("草地") != ink("\ue000\ue000")  # real glyphs, not two missing-glyph boxes

@@ -6,7 +6,6 @@ import io
 
 import ipywidgets as widgets
 import matplotlib
-import pytest
 import torch
 from PIL import Image
 
@@ -181,7 +180,7 @@ def test_image_alt_text_travels_with_a_description_the_view_needs():
 def test_caption_names_the_state_and_is_the_default_alt_text():
     slider = widgets.IntSlider(value=1, min=0, max=3, description="seed")
     view = live.LiveFigure(lambda seed: (torch.zeros(10, 1, 2, 2), torch.ones(1, 1, 2, 2)), {"seed": slider},
-                           caption=lambda seed: "“草地” <b>, seed %d" % seed, nrow=10, scale=1, row=True)
+                           caption=lambda seed: f"“草地” <b>, seed {seed}", nrow=10, scale=1, row=True)
     assert view.caption.value == "“草地” &lt;b&gt;, seed 1" and view.alt() == "“草地” <b>, seed 1"
     assert Image.open(io.BytesIO(view.images[0].value)).size == (10 * 4 + 2, 2 + 4)  # ten in one row
     assert isinstance(view.widget.children[3], widgets.HBox) and view.widget.children[3].children == tuple(view.images)

@@ -29,6 +29,7 @@ import io
 import ipywidgets as widgets
 
 from ..errors import T2ILabError
+from ..fonts import pil_font
 from .widgets import alt_image, tensor_png
 
 MODES = (("like", "like"), ("stars", "stars"), ("better of two", "pair"))
@@ -56,9 +57,9 @@ def curves_png(rounds: list[dict], prompt: str, width: int = 900, height: int = 
     the judge's prompt accuracy (0-1); the KL to the pretrained sampler (nats).
     """
     from PIL import Image as PILImage
-    from PIL import ImageDraw, ImageFont
+    from PIL import ImageDraw
 
-    font = ImageFont.load_default(size=11)
+    font = pil_font(11)
     img = PILImage.new("RGB", (width, height), "white")
     d = ImageDraw.Draw(img)
     d.text((8, 4), f"what was learned for \u201c{prompt}\u201d, round by round", fill="black", font=font)
@@ -318,9 +319,9 @@ class RatingPanel(widgets.VBox):
     def static_png(self) -> bytes:
         """The panel's state as one PNG: the candidates with their ratings under them, and the curves."""
         from PIL import Image as PILImage
-        from PIL import ImageDraw, ImageFont
+        from PIL import ImageDraw
 
-        font = ImageFont.load_default(size=11)
+        font = pil_font(11)
         shown = 2 if self.mode.value == "pair" else len(self.images)
         cols = min(8, shown)
         rows = -(-shown // cols)

@@ -29,7 +29,7 @@ import html
 import io
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 DPI = 100  # matplotlib's default; the lessons' figure sizes are chosen for it
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
