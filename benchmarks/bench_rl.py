@@ -2,18 +2,19 @@
 
 - `shapes`: per update rule, 10 rounds of 16 rated images of "a circle" on shapes-gan, rater
   "big" (a two-way taste the prompt leaves open). Round 0 is the pretrained sampler. Per round,
-  measured on 256 fresh samples of the policy (best-of-n: the best 256 of 1024 by the reward
+  measured on 128 fresh samples of the policy (best-of-n: the best 128 of 512 by the reward
   model): `liked_share` (gold utility > 1/2), `prompt_accuracy` (judge), `kl` (closed form),
-  `reward_model_accuracy` (ranking accuracy on 256 held-out pretrained samples), and the rated
+  `reward_model_accuracy` (ranking accuracy on 128 held-out pretrained samples), and the rated
   candidates' own `mean_rating` and `seconds`.
 - `shapes_small`: the same with 4 human-sized rounds of 8 images.
 - `fashion`: style taste "dark" on fashion-gan ("a dress"), the line at the median brightness
   of the pretrained samples; `prompt_accuracy` is the class accuracy (if Fashion-MNIST's judge exists).
 - `transfer`: the best shapes policy learnt on "a circle", liked share on 3 other prompts.
 - `round_seconds`: median seconds of one round (generate 16, rate, update) over the shapes runs.
-- `reward_hacking`: REINFORCE against a reward model fitted to 32 ratings, 60 hard steps of 64
+- `reward_hacking`: REINFORCE against a reward model fitted to 32 ratings, 60 hard steps of 48
   samples, per KL weight: proxy (reward model score), gold (the rater's true utility, same 1..5
-  scale), KL and prompt accuracy every 5 steps; the gold peak and where it was.
+  scale), KL and prompt accuracy every 5 steps; the gold peak and where it was; early stopping
+  at a KL budget of 10 nats.
 - `gamma_exploration`: R = sum_t gamma^(t-1) r_t (r_t the round's mean rating, 10 rounds, 2 seeds)
   at gamma 0.5 and 0.95 for several exploration levels (the policy's scale; candidates per round).
 Run: python benchmarks/bench_rl.py   (about 5 minutes on 2 cores)
@@ -117,7 +118,7 @@ def transfer(s, rater):
     return res
 
 
-def hacking(kl_weights=(0.0, 0.1, 1.0), steps=50, batch=48, every=5, ratings=32, lr=1.0):
+def hacking(kl_weights=(0.0, 0.1, 1.0), steps=60, batch=48, every=5, ratings=32, lr=0.5, kl_budget=10.0):
     """Optimise hard against a reward model fitted to few ratings: proxy vs gold vs KL."""
     model, prompt = hub.load("shapes-gan"), "a circle"
     start = PreferenceAdapter(model)
@@ -148,11 +149,15 @@ def hacking(kl_weights=(0.0, 0.1, 1.0), steps=50, batch=48, every=5, ratings=32,
             opt.zero_grad()
             loss = reinforce_loss(a.log_prob(d, prompt), reward, "mean") + lam * a.kl(prompt)
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(a.parameters(), 5.0)  # hard, but not divergent
             opt.step()
         peak = max(rows, key=lambda r: r["gold"])
+        stop = [r for r in rows if r["kl"] <= kl_budget][-1]  # early stopping: the last point within the KL budget
         out["curves"][str(lam)] = {"points": rows, "gold_peak": peak["gold"], "gold_peak_step": peak["step"],
                                    "kl_at_gold_peak": peak["kl"], "gold_end": rows[-1]["gold"], "proxy_end": rows[-1]["proxy"],
-                                   "kl_end": rows[-1]["kl"], "prompt_accuracy_end": rows[-1]["prompt_accuracy"]}
+                                   "kl_end": rows[-1]["kl"], "prompt_accuracy_end": rows[-1]["prompt_accuracy"],
+                                   "early_stop": {"kl_budget": kl_budget, "step": stop["step"], "gold": stop["gold"],
+                                                  "proxy": stop["proxy"]}}
         print("hacking", lam, [(r["proxy"], r["gold"], r["kl"]) for r in rows[::3]], flush=True)
     return out
 
