@@ -9,6 +9,8 @@ runs still answers its sliders; the studio page (Voilà) is driven the same way.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser import ARTEFACTS, LESSONS, PROMPT_ZH, STUDIO, available, browser_lab, tofu_free
@@ -72,8 +74,6 @@ def drive_03(nb):
 
 def drive_04(nb):
     """Lesson 04: like some candidates, press update, and the candidates change (and the γ slider)."""
-    import re
-
     gamma = nb.cell("live_figure(draw_gamma")
     ms = nb.slide(gamma, "γ", "ArrowLeft")
     nb.screenshot("after moving gamma", gamma)
@@ -153,7 +153,7 @@ def test_reopened_lesson_still_answers(lab):
 
 
 def test_studio_page(lab):
-    """The studio page (Voilà): type the source articles' prompt, see eight images; move the seed."""
+    """The studio page (Voilà): type the source articles' prompt, see eight images; move the seed; rate."""
     if not STUDIO.exists():
         pytest.skip("the studio page is not written yet")
     from browser import Notebook, voila
@@ -174,5 +174,18 @@ def test_studio_page(lab):
             nb.slide(root, "seed")
             nb.screenshot("studio after moving the seed")
             assert ms >= 0
+            teach = page.locator("button", has_text="rate these candidates")
+            if teach.count() == 0:
+                pytest.skip("the feedback loop is not installed: no rating panel on the studio page")
+            teach.click()
+            likes = page.locator("button", has_text=re.compile(r"^\s*like candidate \d+\s*$"))
+            likes.first.wait_for(state="visible")
+            likes.nth(0).click()
+            likes.nth(2).click()
+            panel = page.locator(".widget-gridbox").first
+            update = page.locator("button", has_text=re.compile(r"^\s*update\s*$")).first
+            nb.timed(panel, lambda: update.click(), "pressing update on the studio page", timeout=120)
+            page.get_by_text(re.compile(r"round 1 learned")).first.wait_for(state="visible")
+            nb.screenshot("studio after rating")
         finally:
             page.close()

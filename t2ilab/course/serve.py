@@ -87,7 +87,7 @@ def page():
         return widgets.VBox(parts)
     teach = widgets.Button(description="rate these candidates", icon="heart", button_style="info",
                            tooltip="start rating candidates for this prompt: the model learns your taste",
-                           layout=widgets.Layout(width="auto"))
+                           layout=widgets.Layout(width="auto", align_self="flex-start"))
     ratings = widgets.VBox([])
 
     def start_rating(_button=None) -> None:
