@@ -11,7 +11,7 @@ PIP    := $(BIN)/pip install -q -c constraints.txt
 DEBS   := dataset-fashion-mnist chromium fonts-noto-cjk
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: nbgrader-course nbgrader-grade instructor test-hub setup system lab test unit notebooks doctor studio demo pretrained bench release grade clean
+.PHONY: lint nbgrader-course nbgrader-grade instructor test-hub setup system lab test unit notebooks doctor studio demo pretrained bench release grade clean
 
 setup: $(STAMP) system $(CHP)
 
@@ -43,7 +43,11 @@ lab: setup
 	JUPYTER_CONFIG_PATH="$(CURDIR)/t2ilab/course/jupyter_student$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) --ServerApp.root_dir=workspace
 
-test: setup
+# Lint first (ruff, configured in pyproject.toml): a lint failure fails the suite, and CI.
+lint: setup
+	$(BIN)/ruff check t2ilab tests benchmarks classroom
+
+test: setup lint
 	T2ILAB_FAST=1 $(BIN)/python -m pytest tests/ --nbval-lax lessons/ -q -m 'not hub'
 
 # A class on a real JupyterHub on 127.0.0.1 (tests/test_jupyterhub.py, a few minutes); .ci/run runs it too.

@@ -5,7 +5,7 @@ models, judges and lessons never care where the pictures came from.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch

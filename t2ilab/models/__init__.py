@@ -1,7 +1,7 @@
 """Small, readable generative models and judges; `build(kind, config)` rebuilds any of them."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

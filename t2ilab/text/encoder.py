@@ -6,7 +6,7 @@ so the same prompt and seed always give the same labels.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn

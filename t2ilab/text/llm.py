@@ -72,7 +72,7 @@ def _ask(url: str, prompt: str, dataset: str, timeout: float) -> str:
             raw = response.read()
     except urllib.error.HTTPError as e:
         raise _Fallback(f"HTTP {e.code} {e.reason} from {url}") from None
-    except (TimeoutError, socket.timeout) as e:
+    except TimeoutError:
         raise _Fallback(f"no answer from {url} within {timeout:g} s") from None
     except urllib.error.URLError as e:
         if isinstance(e.reason, (TimeoutError, socket.timeout)):

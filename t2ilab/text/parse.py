@@ -65,7 +65,7 @@ def _folder_table(vocab: FolderVocabulary) -> tuple[dict[tuple[str, ...], Entry]
     return table, max(map(len, table))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _builtin_table(dataset: str) -> tuple[dict[tuple[str, ...], Entry], int]:
     table: dict[tuple[str, ...], Entry] = {}
     for w in STOP_WORDS:
