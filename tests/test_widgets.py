@@ -1,6 +1,5 @@
 """The one lesson widget helper: a widget tree with a static picture, cached states, drawing ahead,
 errors in one line, long work behind a button (t2ilab.course.widgets)."""
-import asyncio
 import base64
 import io
 
@@ -130,18 +129,23 @@ def test_a_move_queues_the_states_a_hand_reaches_next():
     assert [s["a"] for s in view._queue] == [3, 2, 5, 4] and [s["b"] for s in view._queue] == [0, 0, 0, 1]
 
 
-def test_states_are_drawn_ahead_while_the_kernel_is_idle():
-    async def main():
-        view, slider = make()
-        slider.value = 6
-        assert grey.calls == [5, 6]
-        await asyncio.sleep(0.5)
-        assert sorted(grey.calls[2:]) == [7, 8]  # 5 was drawn already; the queue holds 7, 8, 5
-        slider.value = 7
-        return grey.calls
+def idle(view):
+    """As if the kernel had been idle since the last move (no clock, no event loop)."""
+    view._last_event = float("-inf")
 
-    calls = asyncio.run(main())
-    assert calls.count(7) == 1  # the move to 7 was served from what was drawn ahead
+
+def test_states_are_drawn_ahead_while_the_kernel_is_idle():
+    view, slider = make()
+    slider.value = 6
+    assert grey.calls == [5, 6]
+    idle(view)
+    for _ in range(10):  # what the kernel's idle timer does: one queued state per call
+        if not view._queue:
+            break
+        view._ahead()
+    assert not view._queue and sorted(grey.calls[2:]) == [7, 8]  # 5 was drawn already
+    slider.value = 7
+    assert grey.calls.count(7) == 1  # the move to 7 was served from what was drawn ahead
 
 
 def test_live_figure_displays_once(monkeypatch):
@@ -221,12 +225,10 @@ def test_button_task_shows_its_picture_and_keeps_it_for_the_static_rendering():
 
 
 def test_an_expensive_view_is_not_drawn_ahead(monkeypatch):
-    async def main():
-        view, slider = make()
-        view.cost_ms = live.AHEAD_MAX_MS + 1  # as if each state took longer than a hand waits
-        monkeypatch.setattr(view, "_render", lambda values, _r=view._render: (_r(values), setattr(view, "cost_ms", 500.0))[0])
-        slider.value = 6
-        await asyncio.sleep(0.3)
-        return grey.calls
-
-    assert asyncio.run(main()) == [5, 6]  # only what was asked for
+    view, slider = make()
+    view.cost_ms = live.AHEAD_MAX_MS + 1  # as if each state took longer than a hand waits
+    monkeypatch.setattr(view, "_render", lambda values, _r=view._render: (_r(values), setattr(view, "cost_ms", 500.0))[0])
+    slider.value = 6
+    idle(view)
+    view._ahead()
+    assert grey.calls == [5, 6]  # only what was asked for
