@@ -81,11 +81,12 @@ def test_workspace_never_overwrites_an_edited_notebook(tmp_path):
     workspace(ws, lessons=src)
     edit(ws / "01_x.ipynb")  # the student works
     mine = (ws / "01_x.ipynb").read_bytes()
-    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; the new version is 01_x.new.ipynb"}
-    assert "my answer" not in (ws / "01_x.new.ipynb").read_text()  # the new version is the course's
+    assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy (no newer version)"}
+    assert not (ws / "01_x.new.ipynb").exists()  # the lesson has not changed: nothing to offer beside it
     lesson(src, "intro, improved")
     assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; the new version is 01_x.new.ipynb"}
-    assert "improved" in (ws / "01_x.new.ipynb").read_text()  # workspace's own untouched copy is refreshed
+    new_copy = (ws / "01_x.new.ipynb").read_text()
+    assert "improved" in new_copy and "my answer" not in new_copy  # the new version is the course's
     assert workspace(ws, lessons=src) == {"01_x.ipynb": "kept your edited copy; a newer version is in 01_x.new.ipynb"}
     edit(ws / "01_x.new.ipynb", new="my second try")  # the student works in the .new copy too
     second = (ws / "01_x.new.ipynb").read_bytes()
@@ -258,3 +259,4 @@ def test_the_nbgrader_course_folder_keeps_what_the_instructor_changed(tmp_path):
     tagged = nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["run-in-grading"]})
     assert not demonstration(setup, True) and demonstration(demo, False) and not demonstration(tagged, False)
     assert not demonstration(nb.cells[1], False) and not demonstration(nb.cells[0], False)  # exercises, markdown
+

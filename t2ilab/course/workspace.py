@@ -7,7 +7,8 @@ wrote. On an update:
 
 - a lesson whose sources are still the ones handed out is replaced by the new version (outputs
   are not work);
-- an edited lesson is kept, and the new version is written beside it as `NAME.new.ipynb` — but
+- an edited lesson is kept; when the lesson has changed since it was handed out, the new version
+  is written beside it as `NAME.new.ipynb` — but
   only where that file is missing or is itself workspace's own untouched copy; otherwise the next
   free `NAME.new2.ipynb`, `NAME.new3.ipynb`, ...
 """
@@ -97,7 +98,9 @@ def workspace(to: str | Path = "workspace", lessons: Path | None = None) -> dict
         elif current is not None and written.get(dst.name) == current:  # not touched since handed out
             dst.write_text(text)
             written[dst.name], report[src.name] = digest, "updated"
-        else:  # the student's work (or a file workspace did not write): keep it
+        elif written.get(dst.name) == digest:  # edited, and the lesson has not changed since it was handed out
+            report[src.name] = "kept your edited copy (no newer version)"
+        else:  # the student's work (or a file workspace did not write): keep it, the new version beside it
             report[src.name] = _new_version(dst, text, digest, written)
     (to / RECORD).write_text(json.dumps({"format": 2, "written": written}, indent=1, sort_keys=True))
     return report
