@@ -195,7 +195,7 @@ import copy, json, os, resource
 import torch, t2ilab
 from t2ilab.device import cpu_quota
 from t2ilab.data import load
-from t2ilab.metrics.evaluate import evaluate
+from t2ilab.evaluate import evaluate
 from t2ilab.train.run import train
 MARKS, snapshots = list(range(30, SECONDS, 30)), {}
 def keep(i, history, model):  # a copy of the model every 30 CPU seconds
@@ -267,7 +267,7 @@ def training(budgets=(60, 180)) -> dict:
         runs = dict(zip((f"budget_{int(b)}_s" for b in budgets), pool.map(training_run, budgets)))
     return {"runs": runs, "target": TARGET,
             "smallest_budget_meeting_target_s": min((int(b) for b in budgets if runs[f"budget_{int(b)}_s"]["target_met"]), default=None),
-            "lesson": "03_vae: train('vae', 'shapes', seconds=budget(60), data=load('shapes', n=20000), beta=2.0)",
+            "lesson": "03_vae: train('vae', 'shapes', seconds=lesson_seconds(60), data=load('shapes', n=20000), beta=2.0)",
             "clock": ("the training loop's budget counted in CPU seconds of the process (time.process_time): the wall-clock "
                       "seconds of a quiet server with a 1-CPU limit; the budget also sets the schedules (learning-rate "
                       "decay), so accuracy midway through a longer run is not that of a shorter run")}

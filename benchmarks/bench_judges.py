@@ -9,7 +9,7 @@ import time
 
 from common import write
 
-from t2ilab.metrics.evaluate import evaluate
+from t2ilab.evaluate import evaluate
 from t2ilab.pretrained import SHIPPED
 from t2ilab.train.run import train
 

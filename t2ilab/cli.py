@@ -52,7 +52,7 @@ def _train(a: argparse.Namespace) -> None:
 
 
 def _evaluate(a: argparse.Namespace) -> None:
-    from .metrics.evaluate import evaluate
+    from .evaluate import evaluate
 
     result = evaluate(a.model, samples=a.samples, seed=a.seed, judge=a.judge)
     if a.json:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from t2ilab.errors import T2ILabError
-from t2ilab.gan1d import (Discriminator1D, Generator1D, data_density, data_stats, discriminator_step, gan_step,
+from t2ilab.toys.gan1d import (Discriminator1D, Generator1D, data_density, data_stats, discriminator_step, gan_step,
                           generator_step, sample_data, single_thread, train_1d)
 from t2ilab.losses import discriminator_loss, generator_loss_nonsaturating
 

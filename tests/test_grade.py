@@ -93,8 +93,8 @@ def _hostile(tmp: Path, port: int) -> dict:
     nb = _set(_lesson02(), D, "def my_discriminator_loss(r, f):\n    return discriminator_loss(r, f)\n")
     _set(nb, G, "import sys\nsys.modules.pop('t2ilab.losses.gan')\nimport t2ilab.losses.gan as fresh\n"
          "def my_generator_loss(f):\n    return fresh.generator_loss_nonsaturating(f)\n")
-    _set(nb, STEP, "import t2ilab.metrics.evaluate  # a module nothing imported yet: importing it is fine\n"
-         "from t2ilab.gan1d import gan_step\n"
+    _set(nb, STEP, "import t2ilab.evaluate  # a module nothing imported yet: importing it is fine\n"
+         "from t2ilab.toys.gan1d import gan_step\n"
          "def my_gan_step(G, D, opt_g, opt_d, real, z):\n    return gan_step(G, D, opt_g, opt_d, real, z)\n")
     corpus["library"] = nb
 

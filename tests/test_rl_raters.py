@@ -4,7 +4,7 @@ import torch
 
 from t2ilab import hub
 from t2ilab.errors import T2ILabError
-from t2ilab.metrics.evaluate import judge_for
+from t2ilab.evaluate import judge_for
 from t2ilab.rl import RULES, PreferenceAdapter, RewardModel, SimulatedRater, make_rater, update
 from t2ilab.text import labels_for
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from t2ilab import hub
-from t2ilab.metrics.evaluate import evaluate, judge_for
+from t2ilab.evaluate import evaluate, judge_for
 from t2ilab.metrics import prompt_accuracy
 from t2ilab.text import labels_for
 

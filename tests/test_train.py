@@ -5,7 +5,7 @@ import torch
 from t2ilab.data import load
 from t2ilab.errors import T2ILabError
 from t2ilab.train.gan import train_gan
-from t2ilab.train.loop import budget
+from t2ilab.train.loop import lesson_seconds
 from t2ilab.train.vae import train_vae
 
 
@@ -56,8 +56,8 @@ def test_bad_options_are_clear(small):
         train_gan(steps=1, k=0, data=small)
 
 
-def test_fast_mode_shrinks_budgets(monkeypatch):
+def test_fast_mode_shrinks_lesson_seconds(monkeypatch):
     monkeypatch.setenv("T2ILAB_FAST", "1")
-    assert budget(60) == 2.0
+    assert lesson_seconds(60) == 2.0
     monkeypatch.setenv("T2ILAB_FAST", "0")
-    assert budget(60) == 60
+    assert lesson_seconds(60) == 60

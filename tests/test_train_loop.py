@@ -92,10 +92,10 @@ def test_lr_decay_and_batch_schedule():
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=1.0)
     decay = ExponentialDecay(opt, Progress(steps=10), final=0.01)
-    for _ in range(5):
-        decay.step()
+    decay.step(5)
     assert math.isclose(opt.param_groups[0]["lr"], 0.1, rel_tol=1e-9)  # halfway: sqrt(0.01)
-    for _ in range(5):
-        decay.step()
+    decay.step(10)
     assert math.isclose(opt.param_groups[0]["lr"], 0.01, rel_tol=1e-9)
+    decay.step(3)  # the rate depends on the step asked for, not on how often step() ran
+    assert math.isclose(opt.param_groups[0]["lr"], 0.01 ** 0.3, rel_tol=1e-9)
     assert batch_size(0.0) == 64 and batch_size(1.0) == 256 and batch_size(0.5) == 128

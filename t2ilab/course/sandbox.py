@@ -39,7 +39,7 @@ import types
 
 RESULT_BYTES = 4 << 20   # JSON an exercise may send back
 LINE_BYTES = 1 << 20     # one case
-PRELOAD = ["numpy", "torch.nn.functional", "t2ilab.losses", "t2ilab.metrics", "t2ilab.gan1d",
+PRELOAD = ["numpy", "torch.nn.functional", "t2ilab.losses", "t2ilab.metrics", "t2ilab.toys.gan1d",
            "t2ilab.course.checks", "t2ilab.errors"]
 LINUX = sys.platform.startswith("linux")  # elsewhere: only the rlimits the system has, and the in-process stubs
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -21,7 +21,7 @@ STYLES = ("dark", "light")
 
 @lru_cache(maxsize=4)
 def _judge(dataset: str) -> torch.nn.Module:
-    from ..metrics.evaluate import judge_for
+    from ..evaluate import judge_for
 
     return judge_for(dataset)
 

@@ -50,7 +50,7 @@ class FeedbackSession:
                  hidden: int = 32, steps: int | None = None, lr: float | None = None,
                  temperature: float = 1.0, pool: int = 4, judge=None, force: bool = False):
         from ..generate import get_model
-        from ..metrics.evaluate import judge_for
+        from ..evaluate import judge_for
 
         self.rule = check_rule(rule)
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 256:

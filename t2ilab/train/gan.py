@@ -49,12 +49,12 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     G, D = gan.generator, gan.discriminator
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
-    budget = Progress(seconds=None if steps else seconds, steps=steps)
+    progress_of_run = Progress(seconds=None if steps else seconds, steps=steps)
     draw = Batches(data.images * 2 - 1, data.labels, dev, seed)  # the GAN works in [-1, 1]
     d_loss_fn, g_loss_fn = LOSSES[loss]
 
     def step(i: int) -> dict[str, float]:
-        b = batch_size(budget(), batch, batch_end) if batch_end else batch
+        b = batch_size(progress_of_run(i), batch, batch_end) if batch_end else batch
         G.train(); D.train()
         for _ in range(k):  # k discriminator steps: max_D V(D, G)
             x, y = draw(b)
@@ -81,7 +81,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                 "batch": b}
 
     history = fit(step, modules=[gan], seconds=None if steps else seconds, steps=steps,
-                  schedulers=(ExponentialDecay([opt_g, opt_d], budget, lr_final),),
+                  schedulers=(ExponentialDecay([opt_g, opt_d], progress_of_run, lr_final),),
                   live=live, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"gan {dataset}", progress=progress)
     gan.eval()

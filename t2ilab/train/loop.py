@@ -23,8 +23,8 @@ def fast() -> bool:
     return os.environ.get("T2ILAB_FAST", "0") not in ("", "0", "false", "no")
 
 
-def budget(seconds: float, fast_seconds: float = 2.0) -> float:
-    """A training budget: `seconds` in class, `fast_seconds` in fast mode."""
+def lesson_seconds(seconds: float, fast_seconds: float = 2.0) -> float:
+    """How long a lesson's training cell trains: `seconds` in class, `fast_seconds` in fast mode."""
     return min(seconds, fast_seconds) if fast() else seconds
 
 
@@ -92,9 +92,9 @@ def fit(step: Callable[[int], dict[str, float]], *, modules: list[torch.nn.Modul
                                    f"(diverged); kept the weights of step {i - i % snapshot_every}. "
                                    "Try a smaller learning rate.")
                 break
-            for s in schedulers:
-                s.step()
             i += 1
+            for s in schedulers:
+                s.step(i)  # the learning rates for the next step
             history.log(i, clock() - start, values)
             if i % snapshot_every == 0:
                 good = [copy.deepcopy(m.state_dict()) for m in modules]

@@ -38,7 +38,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     start_from(model, init)
     model.dataset = data.name  # the live view and generate() read it (a folder: its full path)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    budget = Progress(seconds=None if steps else seconds, steps=steps)
+    progress_of_run = Progress(seconds=None if steps else seconds, steps=steps)
     draw = Batches(data.images, data.labels, dev, seed)
 
     def step(i: int) -> dict[str, float]:
@@ -57,7 +57,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                     "beta": b, "active_units": active, "mse": mse(recon, x).item(), "mae": mae(recon, x).item()}
 
     history = fit(step, modules=[model], seconds=None if steps else seconds, steps=steps,
-                  schedulers=(ExponentialDecay(opt, budget, lr_final),), live=live,
+                  schedulers=(ExponentialDecay(opt, progress_of_run, lr_final),), live=live,
                   checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"vae {dataset}", progress=progress)
     model.eval()

@@ -63,9 +63,9 @@ def probe(seed):
     Exercise(
         grade_id="gan_step_tests",
         solutions=["gan_d_loss_solution", "gan_g_loss_solution", "gan_step_solution"],
-        forbidden=["t2ilab.gan1d.gan_step", "t2ilab.gan1d.discriminator_step", "t2ilab.gan1d.generator_step"],
+        forbidden=["t2ilab.toys.gan1d.gan_step", "t2ilab.toys.gan1d.discriminator_step", "t2ilab.toys.gan1d.generator_step"],
         probe='''
-import t2ilab.gan1d as _probe_gan1d  # (probe names start with _probe: they must not replace a student's)
+import t2ilab.toys.gan1d as _probe_gan1d  # (probe names start with _probe: they must not replace a student's)
 
 
 def probe(seed):

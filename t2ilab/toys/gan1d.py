@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from .device import single_thread
-from .errors import T2ILabError
-from .losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+from ..device import single_thread
+from ..errors import T2ILabError
+from ..losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
 
 # name -> list of (weight, mean, std): the data distributions of the toy.
 DATA: dict[str, list[tuple[float, float, float]]] = {
@@ -152,6 +152,7 @@ def snapshot(G: nn.Module, D: nn.Module, grid: Tensor, step: int, n: int = 2000,
     return Snapshot(step, G(z).squeeze(1).clone(), torch.sigmoid(D(grid.unsqueeze(1))).clone())
 
 
+@single_thread()  # tiny networks are fastest on one thread
 def train_1d(steps: int = 1500, loss: str = "nonsaturating", lr: float = 1e-3, k: int = 1, seed: int = 0,
              data: str = "gaussian", batch: int = 128, latent: int = 4, hidden: int = 32,
              optimizer: str = "adam", snapshots: int = 6, lr_d: float | None = None, d_warmup: int = 0) -> Toy1D:
@@ -170,12 +171,7 @@ def train_1d(steps: int = 1500, loss: str = "nonsaturating", lr: float = 1e-3, k
         raise T2ILabError(f"steps={steps}, k={k}, d_warmup={d_warmup}: steps and k must be at least 1, d_warmup >= 0")
     if optimizer not in ("adam", "sgd"):
         raise T2ILabError(f"unknown optimizer {optimizer!r}: choose adam or sgd")
-    _components(data)
-    with single_thread():
-        return _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d, d_warmup)
-
-
-def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, snapshots, lr_d, d_warmup) -> Toy1D:
+    comps = _components(data)  # also checks `data`
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     G, D = Generator1D(latent, hidden), Discriminator1D(hidden)
@@ -186,7 +182,7 @@ def _train(steps, loss, lr, k, seed, data, batch, latent, hidden, optimizer, sna
         return torch.optim.SGD(params, lr=rate, momentum=0.9)
 
     opt_g, opt_d = make(G.parameters(), lr), make(D.parameters(), lr_d or lr)
-    comps = _components(data)  # the plotting grid: every mode +- 6 std, and at least [-2, 2] (where G starts)
+    # the plotting grid: every mode +- 6 std, and at least [-2, 2] (where G starts)
     lo, hi = min(m - 6 * sd for _, m, sd in comps), max(m + 6 * sd for _, m, sd in comps)
     grid = torch.linspace(min(lo, -2.0), max(hi, 2.0), 200)
     toy = Toy1D(G, D, data, loss, grid)

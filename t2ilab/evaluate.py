@@ -6,14 +6,14 @@ import time
 
 import torch
 
-from .. import hub
-from ..data import load
-from ..data.schema import HELDOUT, SCHEMAS
-from ..errors import T2ILabError
-from .accuracy import attribute_accuracy, prompt_accuracy
-from .diversity import diversity_ratio
-from .frechet import frechet_distance_features
-from .manifold import precision_recall
+from . import hub
+from .data import load
+from .data.schema import HELDOUT, SCHEMAS
+from .errors import T2ILabError
+from .metrics.accuracy import attribute_accuracy, prompt_accuracy
+from .metrics.diversity import diversity_ratio
+from .metrics.frechet import frechet_distance_features
+from .metrics.manifold import precision_recall
 
 
 MAX_SAMPLES = 20_000   # 20,000 32x32 RGB images are 250 MB per set; more is not more exact in class
@@ -21,7 +21,7 @@ MAX_SAMPLES = 20_000   # 20,000 32x32 RGB images are 250 MB per set; more is not
 
 def combos(dataset: str, heldout: bool, n: int, seed: int) -> torch.Tensor:
     """`n` label tuples drawn uniformly from the seen (or the held-out) combinations."""
-    from ..data.schema import schema
+    from .data.schema import schema
 
     held = set(HELDOUT.get(dataset, []))
     every = itertools.product(*[range(len(v)) for v in schema(dataset).values()])
@@ -66,8 +66,8 @@ def evaluate(model: str | torch.nn.Module, samples: int = 1000, seed: int = 0, j
 
     `judge` is a judge model or its name/path (default: the dataset's shipped judge; an image
     folder has none, so give one trained on it)."""
-    from ..data.schema import schema
-    from ..validate import check_count, check_seed
+    from .data.schema import schema
+    from .validate import check_count, check_seed
 
     check_count(samples, "--samples", 10, MAX_SAMPLES, "at least 10 for stable metrics; 1000 is usual")
     check_seed(seed, "--seed")
