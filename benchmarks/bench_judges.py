@@ -20,7 +20,6 @@ if __name__ == "__main__":
         t0 = time.perf_counter()
         judge, _ = train("judge", dataset, steps=steps, progress=False, **options)
         seconds = time.perf_counter() - t0
-        judge.kind = "judge"
         scores = evaluate(judge, samples=5000 if dataset != "fashion" else 10000, judge=judge)
         result[dataset] = {"attribute_accuracy": round(scores["attribute_accuracy"], 4),
                            **{k: round(v, 4) for k, v in scores.items() if k.startswith("accuracy_")},

@@ -73,16 +73,20 @@ def evaluate(model: str | torch.nn.Module, samples: int = 1000, seed: int = 0, j
     check_seed(seed, "--seed")
     t0 = time.perf_counter()
     net = hub.load(model) if not isinstance(model, torch.nn.Module) else model
+    if getattr(net, "kind", None) not in ("gan", "vae", "judge") or not getattr(net, "dataset", None):
+        raise T2ILabError("evaluate needs a t2ilab model that names its dataset: a shipped model, a weights file, "
+                          "a training folder, or a model built with dataset=NAME")
     dataset = net.dataset
     schema(dataset)  # a built-in dataset or a known image folder
     if judge is not None and not isinstance(judge, torch.nn.Module):
         judge = hub.load(judge)
-    if judge is not None and getattr(judge, "kind", "judge") != "judge":
-        raise T2ILabError(f"--judge must be a judge model, not a {judge.kind}: train one with `t2ilab train judge`")
-    if judge is not None and getattr(judge, "dataset", dataset) != dataset:
+    if judge is not None and getattr(judge, "kind", None) != "judge":
+        raise T2ILabError(f"--judge must be a judge model, not a {getattr(judge, 'kind', type(judge).__name__)}: "
+                          "train one with `t2ilab train judge`")
+    if judge is not None and judge.dataset != dataset:
         raise T2ILabError(f"the judge was trained on {judge.dataset}, the model on {dataset}: give a judge of "
                           "the model's dataset")
-    if getattr(net, "kind", None) == "judge":
+    if net.kind == "judge":
         if dataset in SCHEMAS:
             data = load(dataset, split="test", n=samples, seed=seed) if dataset == "fashion" else \
                 load(dataset, split="all", n=samples, seed=10_000 + seed)

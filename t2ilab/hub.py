@@ -67,24 +67,43 @@ def _digest(meta: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def save(model: torch.nn.Module, path: str | Path, *, kind: str, dataset: str,
-         extra: dict | None = None) -> str:
-    """Write `model`'s weights and config to a safetensors file; returns its sha256.
+def save(model: torch.nn.Module, path: str | Path, *, extra: dict | None = None,
+         kind: str | None = None, dataset: str | None = None) -> str:
+    """Write `model`'s weights, kind, dataset and config to a safetensors file; returns its sha256.
 
-    The header also carries a digest of the tensors (checked by `load`), and for a model of an
-    image folder the folder's prompts, so the file alone can be used anywhere."""
+    The kind and dataset are the model's own (`model.kind`, `model.dataset`). `kind=` may be given
+    as a check; `dataset=` names the data of a model built without one, and for any other model
+    must be its own. The header also carries a digest
+    of the tensors (checked by `load`), and for a model of an image folder the folder's prompts,
+    so the file alone can be used anywhere."""
     from .data.schema import SCHEMAS, folder_vocabulary
 
+    own_kind, own_dataset = getattr(model, "kind", None), getattr(model, "dataset", None)
+    if kind is not None and kind != own_kind:
+        raise ValueError(f"hub.save(kind={kind!r}) for a model whose kind is {own_kind!r}")
+    if dataset is not None and own_dataset is not None and dataset != own_dataset:
+        raise ValueError(f"hub.save(dataset={dataset!r}) for a model trained on {own_dataset!r}")
+    kind, dataset = own_kind, own_dataset or dataset
+    if not isinstance(kind, str) or not kind:
+        raise T2ILabError(f"a {type(model).__name__} has no kind: save a t2ilab model (a gan, vae or judge)")
+    if not isinstance(dataset, str) or not dataset:
+        raise T2ILabError(f"this {kind} names no dataset: build it with dataset=NAME, the data it is trained on")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"kind": kind, "dataset": dataset, "config": json.dumps(getattr(model, "config", {})),
-            "extra": json.dumps(extra or {})}
-    if dataset not in SCHEMAS:
+    config = getattr(model, "config", {})
+    meta = {"kind": kind, "dataset": dataset, "config": json.dumps(config), "extra": json.dumps(extra or {})}
+    if dataset in SCHEMAS:
+        wanted = [len(v) for v in SCHEMAS[dataset].values()]
+    else:
         vocab = folder_vocabulary(dataset)
         if vocab is None:
             raise T2ILabError(f"unknown dataset {dataset!r}: a model must be trained on "
                               f"{', '.join(SCHEMAS)} or an image folder")
         meta["vocabulary"] = json.dumps(vocab.to_json(), ensure_ascii=False)
+        wanted = [len(vocab.labels)]
+    if config.get("classes") not in (None, [], wanted):  # [] : an unconditional model
+        raise T2ILabError(f"this {kind} has classes {list(config['classes'])}, but {dataset[:60]!r} has {wanted}: "
+                          f"build it with classes={tuple(wanted)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta["digest"] = _digest(meta, tensors)
     tmp = temporary(path)  # unique to this writer: two saves never share a temporary file
@@ -133,12 +152,11 @@ def _check_config(path: Path, kind: str, config: dict) -> None:
     """Every option of the stored config is one the model takes, of the right type, in bounds."""
     import inspect
 
-    from .models import _REGISTRY, _import_all
+    from .models import KINDS
 
-    _import_all()
-    params = inspect.signature(_REGISTRY[kind].__init__).parameters
+    params = inspect.signature(KINDS[kind].__init__).parameters
     for key, value in config.items():
-        if key not in params or key == "self":
+        if key not in params or key in ("self", "dataset"):
             raise _bad(path, f"config has an unknown option {key!r} for a {kind}")
         default = params[key].default
         if isinstance(default, bool):
@@ -164,7 +182,7 @@ def read_metadata(path: Path) -> dict:
     from safetensors import safe_open
 
     from .data.schema import SCHEMAS, register_folder
-    from .models import _REGISTRY, _import_all
+    from .models import KINDS
 
     path = Path(path)
     try:
@@ -176,10 +194,9 @@ def read_metadata(path: Path) -> dict:
                           "reinstall t2ilab") from None
     if "kind" not in meta:
         raise T2ILabError(f"{path} has no t2ilab metadata: save weights with t2ilab.hub.save")
-    _import_all()
     kind, dataset = meta.get("kind"), meta.get("dataset")
-    if kind not in _REGISTRY:
-        raise _bad(path, f"unknown model kind {str(kind)[:30]!r}, not one of {', '.join(sorted(_REGISTRY))}")
+    if kind not in KINDS:
+        raise _bad(path, f"unknown model kind {str(kind)[:30]!r}, not one of {', '.join(sorted(KINDS))}")
     if not isinstance(dataset, str) or not dataset or len(dataset) > 4096:
         raise _bad(path, "no dataset name")
     parsed = {}
@@ -203,7 +220,7 @@ def read_metadata(path: Path) -> dict:
             raise _bad(path, f"dataset {dataset[:60]!r} is neither {', '.join(SCHEMAS)} nor an image folder "
                              "with its class names")
         wanted = [len(vocab["labels"])]
-    if "classes" in config and config["classes"] != wanted:
+    if config.get("classes") not in (None, [], wanted):  # [] : an unconditional model
         raise _bad(path, f"config classes {config['classes']} do not match dataset {dataset[:60]!r} ({wanted})")
     if vocab is not None:
         register_folder(dataset, vocab["labels"], vocab.get("captions", {}))
@@ -236,9 +253,7 @@ def _skeleton(path: Path, meta: dict) -> dict[str, tuple[tuple[int, ...], torch.
     try:
         with torch.device("meta"):
             model = build(meta["kind"], meta["config"])
-    except T2ILabError:
-        raise
-    except (TypeError, ValueError, RuntimeError) as e:
+    except (T2ILabError, TypeError, ValueError, RuntimeError) as e:
         raise _bad(path, f"its config does not build a {meta['kind']}: {str(e)[:60]}") from None
     count = sum(p.numel() for p in model.parameters())
     if count > MAX_PARAMETERS:
@@ -293,9 +308,7 @@ def load(name: str | Path, device: torch.device | str = "cpu") -> torch.nn.Modul
         raise T2ILabError(f"{path} holds NaN or infinite weights (in {bad[0]}"
                           f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}): it is corrupted or "
                           "came from a diverged run; re-create it")
-    model = build(meta["kind"], meta["config"])
+    model = build(meta["kind"], meta["config"], dataset=meta["dataset"])
     model.load_state_dict(tensors)
-    model.dataset = meta["dataset"]
-    model.kind = meta["kind"]
     model.extra = meta["extra"]
     return model.to(device).eval()

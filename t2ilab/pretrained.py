@@ -32,7 +32,7 @@ def make(name: str, seed: int = 0) -> dict:
     command = f"python -m t2ilab.pretrained {name}  # train('{kind}', '{dataset}', steps={steps}, seed={seed}, **{options})"
     model, history = train(kind, dataset, steps=steps, seed=seed, **options)
     path = hub.WEIGHTS / f"{name}.safetensors"
-    hub.save(model.cpu(), path, kind=kind, dataset=dataset, extra={"command": command})
+    hub.save(model.cpu(), path, extra={"command": command})
     return hub.register(name, path, command)
 
 

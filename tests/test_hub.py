@@ -11,9 +11,9 @@ from t2ilab.models.judge import Judge
 @pytest.fixture
 def saved(tmp_path):
     torch.manual_seed(0)
-    model = Judge(channels=1, size=28, classes=(10,), hidden=32)
+    model = Judge(channels=1, size=28, classes=(10,), hidden=32, dataset="fashion")
     path = tmp_path / "model.safetensors"
-    digest = hub.save(model, path, kind="judge", dataset="fashion", extra={"note": "test"})
+    digest = hub.save(model, path, extra={"note": "test"})
     return model, path, digest
 
 
@@ -51,9 +51,9 @@ def test_truncated_file_is_a_clear_error(saved):
 
 def test_mismatched_shapes_are_named(saved, tmp_path):
     _, path, _ = saved
-    other = Judge(channels=1, size=28, classes=(10,), hidden=64)
+    other = Judge(channels=1, size=28, classes=(10,), hidden=64, dataset="fashion")
     bad = tmp_path / "bad.safetensors"
-    hub.save(other, bad, kind="judge", dataset="fashion")
+    hub.save(other, bad)
     # rewrite the header's config so the file claims hidden=32 but holds hidden=64 tensors
     from safetensors.torch import load_file, save_file
 

@@ -94,11 +94,13 @@ def test_judge_predicts_and_embeds():
     assert judge.predict(x, batch=3).tolist() == judge.predict(x).tolist()
 
 
-@pytest.mark.parametrize("kind, model", [("gan", ConditionalGAN(latent=8, spectral=True)), ("vae", ConditionalVAE(latent=4)),
-                                         ("vae", ConditionalVAE(latent=4, body="mlp", hidden=32))])
+@pytest.mark.parametrize("kind, model", [("gan", ConditionalGAN(latent=8, spectral=True, dataset="shapes")),
+                                         ("vae", ConditionalVAE(latent=4, dataset="shapes")),
+                                         ("vae", ConditionalVAE(latent=4, body="mlp", hidden=32, dataset="shapes"))])
 def test_generators_round_trip_through_the_hub(tmp_path, kind, model):
-    hub.save(model, tmp_path / "m.safetensors", kind=kind, dataset="shapes")
+    hub.save(model, tmp_path / "m.safetensors")
     back = hub.load(tmp_path / "m.safetensors")
+    assert (back.kind, back.dataset, type(back)) == (kind, "shapes", type(model))
     y = labels(3, (4, 6, 2, 5))
     model.eval()
     assert torch.equal(model.generate(y, generator=torch.Generator().manual_seed(0)),
@@ -110,3 +112,33 @@ def test_build_rejects_unknown_kind():
 
     with pytest.raises(T2ILabError, match="unknown model kind 'diffusion'"):
         build("diffusion", {})
+
+
+def test_kind_is_part_of_the_class_and_dataset_of_the_constructor():
+    from t2ilab.models import KINDS
+
+    assert {k: cls.kind for k, cls in KINDS.items()} == {"gan": "gan", "vae": "vae", "judge": "judge"}
+    assert (KINDS["judge"] is Judge) and Judge.kind == "judge"
+    judge = build("judge", {"channels": 1, "size": 28, "classes": [10], "hidden": 8}, dataset="fashion")
+    assert isinstance(judge, Judge) and (judge.kind, judge.dataset) == ("judge", "fashion")
+    assert "dataset" not in judge.config            # config: the architecture; the dataset is its own field
+    assert ConditionalVAE(latent=4).dataset is None  # built without one: says so, nothing is guessed
+
+
+def test_save_takes_kind_and_dataset_from_the_model(tmp_path):
+    from safetensors import safe_open
+
+    from t2ilab.errors import T2ILabError
+
+    path = tmp_path / "j.safetensors"
+    hub.save(Judge(channels=1, size=28, classes=(10,), hidden=8, dataset="fashion"), path)
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    assert (meta["kind"], meta["dataset"]) == ("judge", "fashion")
+    with pytest.raises(T2ILabError, match="names no dataset: build it with dataset=NAME"):
+        hub.save(Judge(hidden=8), tmp_path / "none.safetensors")
+    with pytest.raises(T2ILabError, match=r"has classes \[10\], but 'shapes' has \[4, 6, 2, 5\]"):
+        hub.save(Judge(channels=1, size=28, classes=(10,), hidden=8, dataset="shapes"), tmp_path / "x.safetensors")
+    with pytest.raises(ValueError, match="kind='vae'"):             # a caller's check that disagrees
+        hub.save(Judge(hidden=8, dataset="shapes"), tmp_path / "y.safetensors", kind="vae")
+    assert not (tmp_path / "none.safetensors").exists() and not (tmp_path / "x.safetensors").exists()

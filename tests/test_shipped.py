@@ -44,6 +44,15 @@ def test_manifest_entries_are_complete_and_small():
         assert hub.read_metadata(path)["kind"] == e["kind"]
 
 
+def test_every_shipped_model_loads_knowing_its_kind_and_dataset():
+    from t2ilab.models import KINDS
+
+    for name, e in SHIPPED.items():
+        model = hub.load(name)
+        assert type(model) is KINDS[e["kind"]], name
+        assert (model.kind, model.dataset) == (e["kind"], e["dataset"]) == tuple(name.split("-")[::-1]), name
+
+
 @pytest.mark.parametrize("dataset, least", [("shapes", 0.99), ("scenes", 0.99),
                                             pytest.param("fashion", 0.90, marks=needs_fashion)])
 def test_judges_read_fresh_real_images(dataset, least):

@@ -1,30 +1,22 @@
-"""Small, readable generative models and judges; `build(kind, config)` rebuilds any of them."""
-from __future__ import annotations
+"""Small, readable generative models and judges; `build(kind, config, dataset)` rebuilds any of them.
 
-from collections.abc import Callable
+Each model class names its `kind` (the word a weights header stores) and takes the `dataset` it
+is trained on as a constructor argument; `config` holds its other constructor arguments.
+"""
+from __future__ import annotations
 
 import torch
 
 from ..errors import T2ILabError
+from .gan import ConditionalGAN
+from .judge import Judge
+from .vae import ConditionalVAE
 
-_REGISTRY: dict[str, Callable[..., torch.nn.Module]] = {}
-
-
-def register(kind: str):
-    """Class decorator: make `build(kind, config)` able to construct this model."""
-    def wrap(cls):
-        _REGISTRY[kind] = cls
-        return cls
-    return wrap
+KINDS: dict[str, type[torch.nn.Module]] = {model.kind: model for model in (ConditionalGAN, ConditionalVAE, Judge)}
 
 
-def build(kind: str, config: dict) -> torch.nn.Module:
+def build(kind: str, config: dict, dataset: str | None = None) -> torch.nn.Module:
     """Construct a model of `kind` from its constructor config (as stored in weights files)."""
-    _import_all()
-    if kind not in _REGISTRY:
-        raise T2ILabError(f"unknown model kind {kind!r}: known kinds are {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[kind](**config)
-
-
-def _import_all() -> None:
-    from . import gan, judge, vae  # noqa: F401  (registration side effects)
+    if kind not in KINDS:
+        raise T2ILabError(f"unknown model kind {kind!r}: known kinds are {', '.join(sorted(KINDS))}")
+    return KINDS[kind](**config, dataset=dataset)

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm as sn
 
-from . import register
 from .blocks import down, one_hots, up
 
 
@@ -50,15 +49,21 @@ class Discriminator(nn.Module):
         return logit, [head(h) for head in self.aux] if self.aux is not None else []
 
 
-@register("gan")
 class ConditionalGAN(nn.Module):
-    """Generator and discriminator in one module, so one weights file holds a whole training state."""
+    """Generator and discriminator in one module, so one weights file holds a whole training state.
+
+    `dataset` names the data it learns (its attributes give `classes`); `config` is every other
+    constructor argument, as stored in a weights file."""
+
+    kind = "gan"
 
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
-                 latent: int = 32, projection: bool = False, auxiliary: bool = True, spectral: bool = False):
+                 latent: int = 32, projection: bool = False, auxiliary: bool = True, spectral: bool = False,
+                 dataset: str | None = None):
         super().__init__()
         self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
                            projection=projection, auxiliary=auxiliary, spectral=spectral)
+        self.dataset = dataset
         self.latent, self.classes = latent, list(classes)
         self.generator = Generator(channels, size, self.classes, latent)
         self.discriminator = Discriminator(channels, self.classes, projection, auxiliary, spectral)

@@ -11,20 +11,24 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import register
 from .blocks import down, one_hots, up
 
 
-@register("vae")
 class ConditionalVAE(nn.Module):
+    """`dataset` names the data it learns (its attributes give `classes`); `config` is every other
+    constructor argument, as stored in a weights file."""
+
+    kind = "vae"
+
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
                  latent: int = 16, widths: tuple[int, int, int] = (32, 64, 128), norm: bool = False,
-                 body: str = "conv", hidden: int = 400):
+                 body: str = "conv", hidden: int = 400, dataset: str | None = None):
         super().__init__()
         if body not in ("conv", "mlp"):
             raise ValueError(f"body must be 'conv' or 'mlp', not {body!r}")
         self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
                            widths=list(widths), norm=norm, body=body, hidden=hidden)
+        self.dataset = dataset
         self.classes, self.latent, self.size, self.channels = list(classes), latent, size, channels
         cond, self.width, pixels = sum(classes), widths[-1], channels * size * size
         if body == "conv":   # x -> (width, 4, 4) -> flat  ...  (z, c) -> (width, 4, 4) -> logits

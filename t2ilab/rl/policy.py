@@ -51,10 +51,12 @@ def _seeded(seed: int | None) -> torch.Generator:
 class PreferenceAdapter(nn.Module):
     """A categorical over each open attribute and a diagonal Gaussian over z, from a tiny net of the prompt."""
 
+    kind = "adapter"  # its weights file's kind (t2ilab.rl.store), never built by t2ilab.models.build
+
     def __init__(self, model: nn.Module, hidden: int = 32, seed: int = 0):
         super().__init__()
         for need in ("generate", "latent", "classes", "dataset"):
-            if not hasattr(model, need):
+            if getattr(model, need, None) is None:
                 raise T2ILabError(f"PreferenceAdapter needs a shipped generator (a -gan or -vae model); "
                                   f"this model has no .{need}")
         if getattr(model, "kind", None) == "judge":

@@ -37,7 +37,7 @@ def save_adapter(adapter: PreferenceAdapter, folder: str | Path, base: str | Non
     """Write folder/adapter.safetensors; `base` is the base model's name (from `adapter.base`)."""
     base = base or getattr(adapter, "base", None)
     extra = {"base": base, "base_sha256": fingerprint(adapter.model)}
-    hub.save(adapter, Path(folder) / FILE, kind="adapter", dataset=adapter.dataset, extra=extra)
+    hub.save(adapter, Path(folder) / FILE, extra=extra)
     return Path(folder) / FILE
 
 

@@ -43,9 +43,9 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                                                   seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     gan = ConditionalGAN(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values()), latent=latent,
-                         projection=projection, auxiliary=auxiliary, spectral=spectral).to(dev)
+                         projection=projection, auxiliary=auxiliary, spectral=spectral,
+                         dataset=data.name).to(dev)  # the live view and generate() read it (a folder: its full path)
     start_from(gan, init)
-    gan.dataset = data.name  # the live view and generate() read it (a folder: its full path)
     G, D = gan.generator, gan.discriminator
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))

@@ -27,9 +27,8 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
     data = load(dataset, split="train" if dataset == "fashion" else "all", n=n if dataset in ("shapes", "scenes") else None,
                                                   seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
-    judge = Judge(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values())).to(dev)
+    judge = Judge(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values()), dataset=data.name).to(dev)
     start_from(judge, init)
-    judge.dataset = data.name
     opt = torch.optim.Adam(judge.parameters(), lr=lr)
     draw = Batches(data.images, data.labels, dev, seed)
     ce = nn.CrossEntropyLoss()

@@ -33,10 +33,9 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     c, s = data.images.shape[1], data.images.shape[2]
     classes = tuple(len(v) for v in data.schema.values()) if conditional else ()
     model = ConditionalVAE(channels=c, size=s, classes=classes, latent=latent, widths=widths, body=body,
-                           hidden=hidden).to(dev)
+                           hidden=hidden, dataset=data.name).to(dev)  # a folder: its full path
     model.init_output_bias(data.images)
     start_from(model, init)
-    model.dataset = data.name  # the live view and generate() read it (a folder: its full path)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     progress_of_run = Progress(seconds=None if steps else seconds, steps=steps)
     draw = Batches(data.images, data.labels, dev, seed)
