@@ -15,7 +15,7 @@ def test_every_caption_parses_to_its_labels(name):
 
 
 def test_fashion_captions_parse(tmp_path):
-    from t2ilab.data.fashion import SYNONYMS  # noqa: F401  (module import check)
+    from t2ilab.data.fashion import CAPTION_WORDS  # noqa: F401  (module import check)
     from t2ilab.data.schema import SCHEMAS
 
     for item in SCHEMAS["fashion"]["item"]:

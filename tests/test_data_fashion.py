@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from t2ilab.data import fashion, load
-from t2ilab.data.fashion import SYNONYMS, find_fashion_dir, read_idx
+from t2ilab.data.fashion import CAPTION_WORDS, find_fashion_dir, read_idx
 from t2ilab.errors import T2ILabError
 
 fashion_mod = importlib.import_module("t2ilab.data.fashion")  # the module; t2ilab.data.fashion is the function
@@ -69,7 +69,7 @@ def test_reads_the_fixture_from_t2ilab_data(isolated, monkeypatch):
     assert len(fashion("test")) == 5 and ds.name == "fashion"
     for i in range(len(ds)):
         item = ds.attributes(i)["item"]
-        assert any(ds.captions[i].endswith(p) for p in SYNONYMS["item"][item]), (ds.captions[i], item)
+        assert any(ds.captions[i].endswith(p) for p in CAPTION_WORDS["item"][item]), (ds.captions[i], item)
     assert ds.captions[9] in ("an ankle boot", "a photo of an ankle boot", "a picture of an ankle boot")
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from t2ilab.data import HELDOUT, SCHEMAS, scenes
-from t2ilab.data.scenes import CROWN, GROUND, OBJECT_X, SKY_TOP, SUN, SYNONYMS, TRUNK, WALL, ROOF, DOOR, caption
+from t2ilab.data.scenes import CROWN, GROUND, OBJECT_X, SKY_TOP, SUN, CAPTION_WORDS, TRUNK, WALL, ROOF, DOOR, caption
 from t2ilab.errors import T2ILabError
 
 SCHEMA = SCHEMAS["scenes"]
@@ -39,7 +39,7 @@ def test_heldout_never_in_train_and_only_in_heldout():
 
 def test_captions_name_exactly_the_right_values():
     words = {a: {v: [re.sub(r"^(a|an|the|under a|at|on the|in the|under a clear) ", "", w) for w in ws]
-                 for v, ws in syn.items()} for a, syn in SYNONYMS.items()}
+                 for v, ws in syn.items()} for a, syn in CAPTION_WORDS.items()}
     words["ground"]["snow"] += ["snow"]
     words["ground"]["sand"] += ["sand"]
     ds = scenes(1500, "all", seed=5)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from t2ilab.data import HELDOUT, SCHEMAS, shapes
-from t2ilab.data.shapes import COLORS, SYNONYMS, caption, render
+from t2ilab.data.shapes import COLORS, CAPTION_WORDS, caption, render
 from t2ilab.errors import T2ILabError
 
 SCHEMA = SCHEMAS["shapes"]
@@ -58,7 +58,7 @@ def test_heldout_never_in_train_and_only_in_heldout():
 def words_found(text: str) -> dict[str, set[str]]:
     """For each attribute, the values whose words occur in `text`."""
     return {a: {v for v, words in syn.items() if any(re.search(rf"\b{re.escape(w)}\b", text) for w in words)}
-            for a, syn in SYNONYMS.items()}
+            for a, syn in CAPTION_WORDS.items()}
 
 
 def test_captions_name_exactly_the_right_values():

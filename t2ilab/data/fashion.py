@@ -26,7 +26,8 @@ HOW_TO_GET = ("run `sudo apt install dataset-fashion-mnist`, or set T2ILAB_DATA 
               "t10k-labels-idx1-ubyte.gz")
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
-SYNONYMS: dict[str, dict[str, list[str]]] = {"item": {
+# Words a caption may use for each value (the parser's own vocabulary is t2ilab.text.lexicon.SYNONYMS).
+CAPTION_WORDS: dict[str, dict[str, list[str]]] = {"item": {
     "t-shirt": ["a t-shirt"], "trouser": ["a pair of trousers", "trousers"], "pullover": ["a pullover"],
     "dress": ["a dress"], "coat": ["a coat"], "sandal": ["a sandal"], "shirt": ["a shirt"],
     "sneaker": ["a sneaker"], "bag": ["a bag"], "ankle boot": ["an ankle boot"],
@@ -107,7 +108,7 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 def caption(attrs: dict, rng: np.random.Generator) -> str:
     """One phrasing of the item, e.g. "an ankle boot" or "a photo of a t-shirt"."""
-    nouns = SYNONYMS["item"][attrs["item"]]
+    nouns = CAPTION_WORDS["item"][attrs["item"]]
     return TEMPLATES[rng.integers(len(TEMPLATES))].format(item=nouns[rng.integers(len(nouns))])
 
 

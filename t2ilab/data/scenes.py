@@ -29,7 +29,7 @@ DOOR = np.array([0.30, 0.15, 0.05], dtype=np.float32)
 SUN = np.array([1.00, 0.95, 0.30], dtype=np.float32)
 
 # Words a caption may use for each value; every one of them names that value and no other.
-SYNONYMS: dict[str, dict[str, list[str]]] = {
+CAPTION_WORDS: dict[str, dict[str, list[str]]] = {
     "sky": {"blue": ["under a blue sky", "under a clear blue sky"],
             "sunset": ["at sunset", "under a sunset sky", "at dusk"],
             "night": ["at night", "under a starry night sky", "under a night sky"]},
@@ -108,7 +108,7 @@ def _sun(dx, dy, s, rng):
 def caption(attrs: dict, rng: np.random.Generator) -> str:
     """One random phrasing, e.g. "a grassland under a blue sky with a tree in the middle"."""
     pick = lambda words: words[rng.integers(len(words))]  # noqa: E731
-    words = {k: pick(SYNONYMS[k][attrs[k]]) for k in SCHEMA}
+    words = {k: pick(CAPTION_WORDS[k][attrs[k]]) for k in SCHEMA}
     where = POSITION_OF[attrs["position"]]
     if attrs["object"] == "sun":            # the sun hangs above the ground, not in it
         where = f"{words['position']} above"

@@ -28,7 +28,7 @@ JITTER = 1.0                 # +- pixels of position jitter
 SIZE_JITTER = 0.08           # +- fraction of radius
 
 # Words a caption may use for each value; every one of them names that value and no other.
-SYNONYMS: dict[str, dict[str, list[str]]] = {
+CAPTION_WORDS: dict[str, dict[str, list[str]]] = {
     "shape": {v: [v] for v in SCHEMA["shape"]},
     "color": {v: [v] for v in SCHEMA["color"]},
     "size": {"small": ["small", "tiny", "little"], "big": ["big", "large"]},
@@ -76,7 +76,7 @@ def caption(attrs: dict, rng: np.random.Generator) -> str:
     """One random phrasing of {shape, color, size, position}, e.g. "a big red circle on the left"."""
     pick = lambda words: words[rng.integers(len(words))]  # noqa: E731
     t = pick(TEMPLATES)
-    words = {k: pick(SYNONYMS[k][attrs[k]]) for k in SCHEMA}
+    words = {k: pick(CAPTION_WORDS[k][attrs[k]]) for k in SCHEMA}
     first = words["color"] if t.startswith("{a} {color}") else words["size"]
     return t.format(a="an" if first[0] in "aeiou" else "a", size=words["size"], color=words["color"],
                     shape=words["shape"], where=words["position"], pos=attrs["position"])
