@@ -1,7 +1,7 @@
-"""The input checks every loss shares: numbers as tensors, and plain numbers, with one clear line.
+"""The one input check every loss shares, so that the equations stay the visible part.
 
-A loss given a string, None or a NaN weight says so by name (a `T2ILabError`), instead of a raw
-TypeError from deep inside torch.
+A loss given a string, None, an empty batch, mismatched shapes or a NaN weight says so by name
+in one line (a `T2ILabError`), instead of a raw error from deep inside torch.
 """
 
 from __future__ import annotations
@@ -14,19 +14,51 @@ from torch import Tensor
 from t2ilab.errors import T2ILabError
 
 
-def as_float_tensor(name: str, x) -> Tensor:
-    """A floating tensor from a tensor, a list or a number; anything else is an error naming `name`."""
+def values(name: str, x) -> Tensor:
+    """A non-empty floating tensor from a tensor, a list or a number; anything else is an error naming `name`."""
     if not isinstance(x, Tensor):
-        if x is None or isinstance(x, (str, bytes, dict, set)):
-            raise T2ILabError(f"{name} must be numbers (a tensor, a list or a number), got "
-                              f"{'None' if x is None else type(x).__name__}")
         try:
+            if x is None or isinstance(x, (str, bytes, dict, set)):
+                raise TypeError
             x = torch.as_tensor(x, dtype=torch.get_default_dtype())
         except (TypeError, ValueError, RuntimeError, OverflowError):
-            raise T2ILabError(f"{name} must be numbers (a tensor, a list or a number), got {type(x).__name__}") from None
-    if not x.is_floating_point():
-        x = x.to(torch.get_default_dtype())
+            raise T2ILabError(f"{name} must be numbers (a tensor, a list or a number), got "
+                              f"{'None' if x is None else type(x).__name__}") from None
+    if x.numel() == 0:
+        raise T2ILabError(f"{name} is empty (shape {tuple(x.shape)}); pass at least one value")
+    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+
+
+def batch(name: str, x) -> Tensor:
+    """`values` with a batch dimension first: [B, ...]."""
+    x = values(name, x)
+    if x.ndim == 0:
+        raise T2ILabError(f"{name} is a scalar; pass a batch of shape [B, ...] (use .reshape(1, -1) for one sample)")
     return x
+
+
+def like(name: str, x, ref_name: str, ref: Tensor) -> Tensor:
+    """`values` on `ref`'s device and dtype, of `ref`'s shape: one value for each of `ref`'s."""
+    x = values(name, x).to(device=ref.device, dtype=ref.dtype)
+    if x.shape != ref.shape:
+        raise T2ILabError(f"{name} has shape {tuple(x.shape)} but {ref_name} has {tuple(ref.shape)}; "
+                          "they must match element for element")
+    return x
+
+
+def class_indices(name: str, x, classes: int | None = None) -> Tensor:
+    """Integer class indices (torch.long), each in [0, classes) when `classes` is given."""
+    if not isinstance(x, Tensor) and x is not None and not isinstance(x, (str, bytes)):
+        try:
+            x = torch.as_tensor(x)
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    if not isinstance(x, Tensor) or x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool:
+        got = x.dtype if isinstance(x, Tensor) else "None" if x is None else type(x).__name__
+        raise T2ILabError(f"{name} must be integer class indices (a torch.long tensor), got {got}; use .long()")
+    if classes is not None and x.numel() and (bool((x < 0).any()) or bool((x >= classes).any())):
+        raise T2ILabError(f"{name} must be class indices in [0, {classes}); got values from {int(x.min())} to {int(x.max())}")
+    return x.long()
 
 
 def as_number(name: str, x) -> float:

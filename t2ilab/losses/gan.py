@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
-from t2ilab.losses.checks import as_float_tensor
+from t2ilab.losses.checks import class_indices, like, values
 
 __all__ = [
     "gan_value",
@@ -28,16 +28,6 @@ __all__ = [
 ]
 
 
-def _logits(name: str, x: Tensor) -> Tensor:
-    """Check a batch of discriminator logits: a non-empty floating tensor."""
-    x = as_float_tensor(name, x)
-    if x.numel() == 0:
-        raise T2ILabError(f"{name} is empty; pass the discriminator logits of at least one image")
-    if not x.is_floating_point():
-        x = x.to(torch.get_default_dtype())
-    return x
-
-
 def gan_value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     r"""The value of the GAN minimax game on a batch: D wants it high, G wants it low.
 
@@ -48,8 +38,8 @@ def gan_value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     image the generator makes from noise $z$, and each $\mathbb{E}$ is a batch mean.
     The game is $\min_G \max_D V(D, G)$; its value at the optimum is $-\log 4$.
     """
-    real_logits = _logits("real_logits", real_logits)
-    fake_logits = _logits("fake_logits", fake_logits)
+    real_logits = values("real_logits", real_logits)
+    fake_logits = values("fake_logits", fake_logits)
     log_d_real = F.logsigmoid(real_logits)  # log D(x) = log sigma(l)
     log_one_minus_d_fake = F.logsigmoid(-fake_logits)  # log(1 - D(G(z))) = log sigma(-l)
     return log_d_real.mean() + log_one_minus_d_fake.mean()  # E[log D(x)] + E[log(1 - D(G(z)))]
@@ -76,7 +66,7 @@ def generator_loss_saturating(fake_logits: Tensor) -> Tensor:
     D confidently rejects the fakes ($\ell \to -\infty$), which is early in training - hence
     "saturating". Use `generator_loss_nonsaturating` to train.
     """
-    fake_logits = _logits("fake_logits", fake_logits)
+    fake_logits = values("fake_logits", fake_logits)
     return F.logsigmoid(-fake_logits).mean()  # E[log(1 - D(G(z)))]
 
 
@@ -89,7 +79,7 @@ def generator_loss_nonsaturating(fake_logits: Tensor) -> Tensor:
     (`fake_logits`). Its gradient with respect to $\ell$ is $-(1 - \sigma(\ell))$, close to
     $-1$ exactly when D confidently rejects the fakes.
     """
-    fake_logits = _logits("fake_logits", fake_logits)
+    fake_logits = values("fake_logits", fake_logits)
     return -F.logsigmoid(fake_logits).mean()  # -E[log D(G(z))]
 
 
@@ -101,8 +91,8 @@ def hinge_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor
     where $\ell(x)$ are the discriminator's raw scores on real images (`real_logits`) and
     $\ell(G(z))$ on generated ones (`fake_logits`); only scores inside the margin of 1 count.
     """
-    real_logits = _logits("real_logits", real_logits)
-    fake_logits = _logits("fake_logits", fake_logits)
+    real_logits = values("real_logits", real_logits)
+    fake_logits = values("fake_logits", fake_logits)
     real_term = F.relu(1.0 - real_logits).mean()  # E[max(0, 1 - l(x))]
     fake_term = F.relu(1.0 + fake_logits).mean()  # E[max(0, 1 + l(G(z)))]
     return real_term + fake_term
@@ -115,7 +105,7 @@ def hinge_generator_loss(fake_logits: Tensor) -> Tensor:
 
     where $\ell(G(z))$ are the discriminator's raw scores on generated images (`fake_logits`).
     """
-    fake_logits = _logits("fake_logits", fake_logits)
+    fake_logits = values("fake_logits", fake_logits)
     return -fake_logits.mean()  # -E[l(G(z))]
 
 
@@ -128,15 +118,8 @@ def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
     the density of generated ones (`p_g`). Where both are 0 the answer is 1/2 (nothing to
     tell apart). Plugged into V it gives $V(D^*, G) = -\log 4 + 2\,\mathrm{JSD}(p_\mathrm{data} \| p_g)$.
     """
-    p_data = as_float_tensor("p_data", p_data)
-    p_g = as_float_tensor("p_g", p_g)
-    if p_data.shape != p_g.shape:
-        raise T2ILabError(
-            f"p_data has shape {tuple(p_data.shape)} but p_g has {tuple(p_g.shape)}; "
-            "evaluate both densities at the same points"
-        )
-    if p_data.numel() == 0:
-        raise T2ILabError("p_data and p_g are empty; evaluate the densities at one point or more")
+    p_data = values("p_data", p_data)
+    p_g = like("p_g", p_g, "p_data", p_data)
     if not (bool(torch.isfinite(p_data).all()) and bool(torch.isfinite(p_g).all())):
         raise T2ILabError("p_data and p_g must be finite densities; a NaN or inf has no optimal discriminator")
     if bool((p_data < 0).any()) or bool((p_g < 0).any()):
@@ -155,42 +138,18 @@ def auxiliary_classifier_loss(class_logits: Sequence[Tensor], labels: Tensor) ->
     logits for attribute $a$ (`class_logits[a]`, shape [B, C_a]) and $y_a$ the true class
     (`labels[:, a]`, shape [B, A]). Both D (on real images) and G (on its images) minimise it.
     """
-    if isinstance(class_logits, Tensor) or not isinstance(class_logits, Sequence) or isinstance(class_logits, str):
-        raise T2ILabError(
-            "class_logits must be a list with one [B, C_a] tensor per attribute; wrap a single head as [logits]"
-        )
-    if not isinstance(labels, Tensor):
-        if labels is None or isinstance(labels, (str, bytes)):
-            raise T2ILabError(f"labels must be integer class indices (a [B, A] torch.long tensor), got "
-                              f"{'None' if labels is None else type(labels).__name__}")
-        try:
-            labels = torch.as_tensor(labels)
-        except (TypeError, ValueError, RuntimeError):
-            raise T2ILabError("labels must be integer class indices (a [B, A] torch.long tensor)") from None
-    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
-        raise T2ILabError(f"labels must be integer class indices (torch.long), got {labels.dtype}; use labels.long()")
-    if labels.ndim == 1:
-        labels = labels.unsqueeze(1)  # one attribute: [B] -> [B, 1]
-    if labels.ndim != 2 or labels.numel() == 0:
-        raise T2ILabError(f"labels must have shape [B, A] with B, A >= 1, got {tuple(labels.shape)}")
-    batch, n_attributes = labels.shape
-    if len(class_logits) != n_attributes:
-        raise T2ILabError(
-            f"got {len(class_logits)} classifier heads but labels has {n_attributes} attributes; "
-            "pass one logits tensor per column of labels"
-        )
-    total = labels.new_zeros((), dtype=torch.get_default_dtype())
+    if isinstance(class_logits, (Tensor, str)) or not isinstance(class_logits, Sequence):
+        raise T2ILabError("class_logits must be a list with one [B, C_a] tensor per attribute; wrap a single head as [logits]")
+    labels = class_indices("labels", labels)
+    labels = labels.unsqueeze(1) if labels.ndim == 1 else labels  # one attribute: [B] -> [B, 1]
+    if labels.ndim != 2 or labels.numel() == 0 or labels.shape[1] != len(class_logits):
+        raise T2ILabError(f"labels must be [B, A] with one column per classifier head ({len(class_logits)}), "
+                          f"got shape {tuple(labels.shape)}")
+    total = 0.0
     for a, logits in enumerate(class_logits):
-        logits = _logits(f"class_logits[{a}]", logits)
-        if logits.ndim != 2 or logits.shape[0] != batch:
-            raise T2ILabError(
-                f"class_logits[{a}] has shape {tuple(logits.shape)}; expected [{batch}, C] (batch of labels, classes)"
-            )
-        y = labels[:, a]
-        if bool((y < 0).any()) or bool((y >= logits.shape[1]).any()):
-            raise T2ILabError(
-                f"labels[:, {a}] must be class indices in [0, {logits.shape[1]}); "
-                f"got values from {int(y.min())} to {int(y.max())}"
-            )
+        logits = values(f"class_logits[{a}]", logits)
+        if logits.ndim != 2 or len(logits) != len(labels):
+            raise T2ILabError(f"class_logits[{a}] has shape {tuple(logits.shape)}; expected [{len(labels)}, C]")
+        y = class_indices(f"labels[:, {a}]", labels[:, a], classes=logits.shape[1])
         total = total + F.cross_entropy(logits, y)  # E[-log softmax(l_a)[y_a]]
     return total  # sum over attributes a

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
-from t2ilab.losses.checks import as_float_tensor, as_number
+from t2ilab.losses.checks import as_number, like, values
 
 __all__ = [
     "RLHFResult",
@@ -36,18 +36,8 @@ __all__ = [
 ]
 
 
-def _float_tensor(name: str, x: Tensor | Sequence[float] | float) -> Tensor:
-    """A non-empty floating tensor from a tensor, a list or a number."""
-    x = as_float_tensor(name, x)  # t2ilab.losses.checks: one check for every loss
-    if x.numel() == 0:
-        raise T2ILabError(f"{name} is empty; pass at least one value")
-    if not x.is_floating_point():
-        x = x.to(torch.get_default_dtype())
-    return x
-
-
 def _rewards_over_time(rewards: Tensor | Sequence[float]) -> Tensor:
-    r = _float_tensor("rewards", rewards)
+    r = values("rewards", rewards)
     if r.ndim not in (1, 2):
         raise T2ILabError(
             f"rewards must be a list, a [T] tensor or a [B, T] tensor (time last), got shape {tuple(r.shape)}"
@@ -60,13 +50,6 @@ def _check_gamma(gamma: float) -> float:
     if not 0.0 <= gamma <= 1.0:
         raise T2ILabError(f"gamma is a discount factor and must be in [0, 1], got {gamma}")
     return gamma
-
-
-def _same_shape(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
-    if a.shape != b.shape:
-        raise T2ILabError(
-            f"{name_a} has shape {tuple(a.shape)} but {name_b} has {tuple(b.shape)}; pass one value per sampled action in both"
-        )
 
 
 def discounted_return(rewards: Tensor | Sequence[float], gamma: float) -> Tensor:
@@ -121,9 +104,8 @@ def reinforce_loss(
     A baseline does not change the expected gradient but lowers its variance; actions with
     $R_i > b$ get their probability raised, those below lowered.
     """
-    log_probs = _float_tensor("log_probs", log_probs)
-    rewards = _float_tensor("rewards", rewards).to(device=log_probs.device, dtype=log_probs.dtype).detach()
-    _same_shape("log_probs", log_probs, "rewards", rewards)
+    log_probs = values("log_probs", log_probs)
+    rewards = like("rewards", rewards, "log_probs", log_probs).detach()
     if baseline is None:
         b = torch.zeros((), dtype=rewards.dtype, device=rewards.device)  # b = 0
     elif isinstance(baseline, str):
@@ -151,9 +133,8 @@ def kl_penalty(logp_policy: Tensor, logp_ref: Tensor, estimator: str = "k1") -> 
     terms may be negative); `"k3"` averages $(\rho - 1) - \log\rho$ with
     $\rho = \pi_\mathrm{ref}(a)/\pi(a)$: also unbiased, and every term is $\ge 0$.
     """
-    logp_policy = _float_tensor("logp_policy", logp_policy)
-    logp_ref = _float_tensor("logp_ref", logp_ref).to(device=logp_policy.device, dtype=logp_policy.dtype)
-    _same_shape("logp_policy", logp_policy, "logp_ref", logp_ref)
+    logp_policy = values("logp_policy", logp_policy)
+    logp_ref = like("logp_ref", logp_ref, "logp_policy", logp_policy)
     log_ratio = logp_policy - logp_ref  # log pi(a) - log pi_ref(a)
     if estimator == "k1":
         return log_ratio.mean()  # 1/N sum_i (log pi - log pi_ref)
@@ -192,11 +173,9 @@ def rlhf_objective(
     kl_coef = as_number("kl_coef", kl_coef)
     if not kl_coef >= 0:
         raise T2ILabError(f"kl_coef must be >= 0 (it weighs the KL penalty), got {kl_coef}")
-    log_probs = _float_tensor("log_probs", log_probs)
-    rewards = _float_tensor("rewards", rewards).to(device=log_probs.device, dtype=log_probs.dtype).detach()
-    logp_ref = _float_tensor("logp_ref", logp_ref).to(device=log_probs.device, dtype=log_probs.dtype).detach()
-    _same_shape("log_probs", log_probs, "rewards", rewards)
-    _same_shape("log_probs", log_probs, "logp_ref", logp_ref)
+    log_probs = values("log_probs", log_probs)
+    rewards = like("rewards", rewards, "log_probs", log_probs).detach()
+    logp_ref = like("logp_ref", logp_ref, "log_probs", log_probs).detach()
     log_ratio = (log_probs - logp_ref).detach()  # log pi(a) - log pi_ref(a), per action
     shaped = rewards - kl_coef * log_ratio  # R(a) - lambda (log pi - log pi_ref)
     loss = reinforce_loss(log_probs, shaped, baseline)  # -1/N sum (shaped - b) log pi
@@ -213,9 +192,8 @@ def bradley_terry_probability(score_a: Tensor, score_b: Tensor) -> Tensor:
     where $s_a$ and $s_b$ are the reward model's scores of the two images (`score_a`,
     `score_b`) and $\sigma$ the logistic sigmoid. Equal scores give 1/2.
     """
-    score_a = _float_tensor("score_a", score_a)
-    score_b = _float_tensor("score_b", score_b).to(device=score_a.device, dtype=score_a.dtype)
-    _same_shape("score_a", score_a, "score_b", score_b)
+    score_a = values("score_a", score_a)
+    score_b = like("score_b", score_b, "score_a", score_a)
     return torch.sigmoid(score_a - score_b)  # sigma(s_a - s_b)
 
 
@@ -228,9 +206,8 @@ def bradley_terry_loss(score_a: Tensor, score_b: Tensor, prefer_a: Tensor | Sequ
     winner) and $s_{l,i}$ of the other (the loser): $s_w = s_a$ where `prefer_a` is True, else
     $s_b$. Equal scores give $\log 2$.
     """
-    score_a = _float_tensor("score_a", score_a)
-    score_b = _float_tensor("score_b", score_b).to(device=score_a.device, dtype=score_a.dtype)
-    _same_shape("score_a", score_a, "score_b", score_b)
+    score_a = values("score_a", score_a)
+    score_b = like("score_b", score_b, "score_a", score_a)
     if prefer_a is None or isinstance(prefer_a, (str, bytes)):
         raise T2ILabError("prefer_a must be booleans (True where the rater preferred image a); use a bool tensor")
     prefer = torch.as_tensor(prefer_a, device=score_a.device)
@@ -265,11 +242,10 @@ def reinforce_to_go_loss(
     never blamed for rewards that came before it. In `t2ilab.rl` a candidate image is a
     two-step episode: choose the open attributes, then the style z; the rating comes last.
     """
-    log_probs = _float_tensor("log_probs", log_probs)
-    rewards = _float_tensor("rewards", rewards).to(device=log_probs.device, dtype=log_probs.dtype).detach()
+    log_probs = values("log_probs", log_probs)
+    rewards = like("rewards", rewards, "log_probs", log_probs).detach()
     if log_probs.ndim != 2:
         raise T2ILabError(f"log_probs must be [N episodes, T steps], got shape {tuple(log_probs.shape)}")
-    _same_shape("log_probs", log_probs, "rewards", rewards)
     g = returns_to_go(rewards, gamma)  # G_{i,t}
     if baseline == "mean":
         g = g - g.mean(dim=0, keepdim=True)  # G - b_t
@@ -288,9 +264,8 @@ def reward_weighted_loss(log_probs: Tensor, weights: Tensor | Sequence[float]) -
     constants). Minimising it is maximum likelihood on the samples weighted by how much the
     rater liked them; dividing by $\sum_i w_i$ makes the scale of the rewards irrelevant.
     """
-    log_probs = _float_tensor("log_probs", log_probs)
-    w = _float_tensor("weights", weights).to(device=log_probs.device, dtype=log_probs.dtype).detach()
-    _same_shape("log_probs", log_probs, "weights", w)
+    log_probs = values("log_probs", log_probs)
+    w = like("weights", weights, "log_probs", log_probs).detach()
     if bool((w < 0).any()) or not float(w.sum()) > 0:
         raise T2ILabError("weights must be >= 0 with a positive sum; shift the rewards (e.g. score - 1)")
     return -(w * log_probs).sum() / w.sum()  # -sum_i w_i log pi(a_i) / sum_i w_i
@@ -313,12 +288,8 @@ def dpo_loss(
     beta = as_number("beta", beta)
     if not beta > 0:
         raise T2ILabError(f"beta must be > 0, got {beta}")
-    logp_w = _float_tensor("logp_w", logp_w)
-    tensors = [_float_tensor(n, t).to(device=logp_w.device, dtype=logp_w.dtype)
-               for n, t in (("logp_l", logp_l), ("ref_w", ref_w), ("ref_l", ref_l))]
-    for name, t in zip(("logp_l", "ref_w", "ref_l"), tensors):
-        _same_shape("logp_w", logp_w, name, t)
-    logp_l, ref_w, ref_l = tensors
+    logp_w = values("logp_w", logp_w)
+    logp_l, ref_w, ref_l = (like(n, t, "logp_w", logp_w) for n, t in (("logp_l", logp_l), ("ref_w", ref_w), ("ref_l", ref_l)))
     margin = (logp_w - ref_w.detach()) - (logp_l - ref_l.detach())  # log-ratio of winner - of loser
     return -F.logsigmoid(beta * margin).mean()  # -E[log sigma(beta margin)]
 
@@ -333,12 +304,11 @@ def categorical_kl(logits: Tensor, ref_logits: Tensor | None = None) -> Tensor:
     the pretrained sampler uses for an open attribute). Returns one value per distribution
     (the last dimension summed away); 0 exactly when $p = q$.
     """
-    logits = _float_tensor("logits", logits)
+    logits = values("logits", logits)
     log_p = torch.log_softmax(logits, dim=-1)  # log p_k
     if ref_logits is None:
         log_q = torch.full_like(log_p, -math.log(logits.shape[-1]))  # log 1/K
     else:
-        ref_logits = _float_tensor("ref_logits", ref_logits).to(device=logits.device, dtype=logits.dtype)
-        _same_shape("logits", logits, "ref_logits", ref_logits)
+        ref_logits = like("ref_logits", ref_logits, "logits", logits)
         log_q = torch.log_softmax(ref_logits, dim=-1)
     return (log_p.exp() * (log_p - log_q)).sum(dim=-1)  # sum_k p_k (log p_k - log q_k)

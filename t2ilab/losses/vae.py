@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
-from t2ilab.losses.checks import as_float_tensor, as_number, as_whole
+from t2ilab.losses.checks import as_number, as_whole, batch, like
 
 __all__ = [
     "ELBO",
@@ -28,25 +28,6 @@ __all__ = [
 ]
 
 LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _batch(name: str, x: Tensor) -> Tensor:
-    """Check a batched floating tensor [B, ...] with at least one element."""
-    x = as_float_tensor(name, x)
-    if x.ndim == 0:
-        raise T2ILabError(f"{name} is a scalar; pass a batch of shape [B, ...] (use .reshape(1, -1) for one sample)")
-    if x.numel() == 0:
-        raise T2ILabError(f"{name} is empty (shape {tuple(x.shape)}); pass a batch with at least one sample")
-    if not x.is_floating_point():
-        x = x.to(torch.get_default_dtype())
-    return x
-
-
-def _same_shape(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
-    if a.shape != b.shape:
-        raise T2ILabError(
-            f"{name_a} has shape {tuple(a.shape)} but {name_b} has {tuple(b.shape)}; they must match element for element"
-        )
 
 
 def _per_sample_sum(t: Tensor) -> Tensor:
@@ -64,9 +45,8 @@ def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None
     $\odot$ is the element-wise product. The randomness sits in $\varepsilon$, so gradients flow
     to $\mu$ and $\log\sigma^2$.
     """
-    mu = _batch("mu", mu)
-    logvar = _batch("logvar", logvar)
-    _same_shape("mu", mu, "logvar", logvar)
+    mu = batch("mu", mu)
+    logvar = like("logvar", logvar, "mu", mu)
     sigma = torch.exp(0.5 * logvar)  # sigma = exp(log sigma^2 / 2)
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)  # eps ~ N(0, I)
     return mu + sigma * eps  # z = mu + sigma (.) eps
@@ -81,9 +61,8 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     latent dimension $j$ and $J$ the number of latent dimensions. Returns shape [B]; it is 0
     exactly when $\mu = 0$ and $\sigma = 1$.
     """
-    mu = _batch("mu", mu)
-    logvar = _batch("logvar", logvar)
-    _same_shape("mu", mu, "logvar", logvar)
+    mu = batch("mu", mu)
+    logvar = like("logvar", logvar, "mu", mu)
     terms = 1.0 + logvar - mu.pow(2) - logvar.exp()  # 1 + log sigma^2 - mu^2 - sigma^2
     return -0.5 * _per_sample_sum(terms)  # -1/2 sum_j (...)
 
@@ -97,9 +76,8 @@ def bernoulli_log_likelihood(x: Tensor, logits: Tensor) -> Tensor:
     logit for it (`logits`), so $\sigma(\ell_i)$ is the predicted pixel value. Returns [B]
     (nats per image); it equals minus the summed binary cross-entropy.
     """
-    x = _batch("x", x)
-    logits = _batch("logits", logits)
-    _same_shape("x", x, "logits", logits)
+    x = batch("x", x)
+    logits = like("logits", logits, "x", x)
     if bool((x < 0).any()) or bool((x > 1).any()):
         raise T2ILabError("x must hold pixel values in [0, 1] for a Bernoulli likelihood; rescale the images or use likelihood='gaussian'")
     log_p = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")  # x log s(l) + (1-x) log(1-s(l))
@@ -121,9 +99,8 @@ def gaussian_log_likelihood(
     deviation; default 1). Returns [B]. With a fixed $\sigma$ it is
     $-\|x - m\|^2 / (2\sigma^2)$ plus a constant: the MSE loss.
     """
-    x = _batch("x", x)
-    mean = _batch("mean", mean)
-    _same_shape("x", x, "mean", mean)
+    x = batch("x", x)
+    mean = like("mean", mean, "x", x)
     if log_sigma2 is not None and sigma is not None:
         raise T2ILabError("pass either log_sigma2 (a learned log-variance) or sigma (a fixed standard deviation), not both")
     if log_sigma2 is None:
@@ -175,7 +152,7 @@ def beta_elbo(
     beta = as_number("beta", beta)
     if not beta >= 0:
         raise T2ILabError(f"beta must be >= 0 (it weighs the KL term), got {beta}")
-    x, recon = _batch("x", x), _batch("recon", recon)
+    x, recon = batch("x", x), batch("recon", recon)
     if likelihood == "bernoulli":
         log_px = bernoulli_log_likelihood(x, recon)  # log p(x|z), [B]
     elif likelihood == "gaussian":
