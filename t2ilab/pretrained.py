@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from . import hub
+from .errors import T2ILabError
 from .train.run import train
 
 # name -> (kind, dataset, steps, extra options). Step budgets (not seconds) make the files
@@ -28,6 +29,8 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
 
 def make(name: str, seed: int = 0) -> dict:
     """Train one shipped model from scratch and register it; returns its manifest entry."""
+    if name not in SHIPPED:
+        raise T2ILabError(f"unknown shipped model {name!r}: choose from {', '.join(SHIPPED)}")
     kind, dataset, steps, options = SHIPPED[name]
     command = f"python -m t2ilab.pretrained {name}  # train('{kind}', '{dataset}', steps={steps}, seed={seed}, **{options})"
     model, history = train(kind, dataset, steps=steps, seed=seed, **options)
@@ -36,14 +39,22 @@ def make(name: str, seed: int = 0) -> dict:
     return hub.register(name, path, command)
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str]) -> int:
+    """Make the named shipped models (all of them by default); a mistake is one line and exit code 2."""
     unknown = [n for n in names if n not in SHIPPED]
     if unknown:
-        sys.exit(f"unknown shipped model {unknown[0]!r}: choose from {', '.join(SHIPPED)}")
-    for name in names or list(SHIPPED):
-        entry = make(name)
-        print(f"{name}: {entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]}…")
+        print(f"t2ilab.pretrained: unknown shipped model {unknown[0]!r}: choose from {', '.join(SHIPPED)}",
+              file=sys.stderr)
+        return 2
+    try:
+        for name in names or list(SHIPPED):
+            entry = make(name)
+            print(f"{name}: {entry['bytes'] / 1e6:.1f} MB, sha256 {entry['sha256'][:12]}…")
+    except T2ILabError as e:
+        print(f"t2ilab.pretrained: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -57,9 +57,17 @@ def test_explicit_captions_and_contract_checks():
     ds = CaptionedImages(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, dtype=torch.int64), {"label": ["x"]},
                          "tiny", captions=["one", "two"])
     assert ds[1][1] == "two" and len(ds) == 2 and "tiny" in repr(ds)
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError, match=r"labels must be int64 \[N=2, attributes=1\], not torch.int64 \(3, 1\)"):
         CaptionedImages(torch.zeros(2, 1, 8, 8), torch.zeros(3, 1, dtype=torch.int64), {"label": ["x"]}, "bad",
                         captions=["a", "b"])
+    with pytest.raises(ValueError, match="images must be float32"):
+        CaptionedImages(torch.zeros(2, 1, 8, 8, dtype=torch.uint8), torch.zeros(2, 1, dtype=torch.int64),
+                        {"label": ["x"]}, "bad", captions=["a", "b"])
+    with pytest.raises(ValueError, match="one caption per image: 1 captions for 2 images"):
+        CaptionedImages(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, dtype=torch.int64), {"label": ["x"]}, "bad",
+                        captions=["a"])
+    with pytest.raises(ValueError, match="give captions or a caption_fn"):
+        CaptionedImages(torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, dtype=torch.int64), {"label": ["x"]}, "bad")
 
 
 def test_preview_writes_a_captioned_grid(tmp_path):

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from t2ilab import hub
+from t2ilab.errors import T2ILabError
 from t2ilab.models import build
 from t2ilab.models.gan import ConditionalGAN
 from t2ilab.models.judge import Judge
@@ -50,8 +51,14 @@ def test_vae_mlp_body_is_one_hidden_layer_each_way():
     vae = ConditionalVAE(channels=1, size=28, classes=(), latent=20, body="mlp", hidden=400)
     # the classic VAE's size: 784-400-(20+20) and 20-400-784
     assert sum(p.numel() for p in vae.parameters()) == (784 * 400 + 400) + (400 * 40 + 40) + (20 * 400 + 400) + (400 * 784 + 784)
-    with pytest.raises(ValueError, match="body must be 'conv' or 'mlp'"):
+    with pytest.raises(T2ILabError, match="body must be 'conv' or 'mlp'"):
         ConditionalVAE(body="transformer")
+
+
+@pytest.mark.parametrize("make", [Judge, ConditionalVAE, ConditionalGAN])
+def test_an_unsupported_image_size_is_one_clear_line(make):
+    with pytest.raises(T2ILabError, match="^image size must be 28 or 32, not 64: the models are built for 32×32"):
+        make(size=64)
 
 
 @pytest.mark.parametrize("body", ["conv", "mlp"])

@@ -89,3 +89,15 @@ def test_source_articles_prompt(prompt):
     assert labels.unique(dim=0).tolist() == [[0, 0, 0, 1]]  # blue sky, grass, tree, middle: nothing left open
     images = hub.load("scenes-vae").generate(labels, generator=torch.Generator().manual_seed(0))
     assert prompt_accuracy(judge_for("scenes").predict(images), labels) >= 0.95
+
+
+def test_make_pretrained_refuses_an_unknown_name_in_one_line(capsys):
+    from t2ilab import pretrained
+    from t2ilab.errors import T2ILabError
+
+    assert pretrained.main(["shapes-diffusion"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("t2ilab.pretrained: unknown shipped model 'shapes-diffusion': choose from shapes-judge")
+    assert err.count("\n") == 1
+    with pytest.raises(T2ILabError, match="unknown shipped model 'x'"):
+        pretrained.make("x")

@@ -39,14 +39,19 @@ class CaptionedImages(Dataset):
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, schema: dict[str, list[str]],
                  name: str, captions: Sequence[str] | None = None,
                  caption_fn: CaptionFn | None = None, seed: int = 0):
-        assert images.ndim == 4 and images.dtype == torch.float32, "images must be float32 [N,C,H,W]"
-        assert labels.shape == (len(images), len(schema)) and labels.dtype == torch.int64, \
-            "labels must be int64 [N, n_attributes]"
+        # the contract a dataset module must keep (a programming error, not a user's): checked, never asserted
+        if images.ndim != 4 or images.dtype != torch.float32:
+            raise ValueError(f"images must be float32 [N, C, H, W], not {images.dtype} {tuple(images.shape)}")
+        if labels.shape != (len(images), len(schema)) or labels.dtype != torch.int64:
+            raise ValueError(f"labels must be int64 [N={len(images)}, attributes={len(schema)}], "
+                             f"not {labels.dtype} {tuple(labels.shape)}")
         self.images, self.labels, self.schema, self.name = images, labels, schema, name
         if captions is None:
-            assert caption_fn is not None, "give captions or a caption_fn"
+            if caption_fn is None:
+                raise ValueError("give captions or a caption_fn")
             captions = LazyCaptions(labels, schema, caption_fn, seed)
-        assert len(captions) == len(images), "one caption per image"
+        if len(captions) != len(images):
+            raise ValueError(f"one caption per image: {len(captions)} captions for {len(images)} images")
         self.captions = captions
 
     def __len__(self) -> int:

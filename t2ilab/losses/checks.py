@@ -17,13 +17,16 @@ from t2ilab.errors import T2ILabError
 def values(name: str, x) -> Tensor:
     """A non-empty floating tensor from a tensor, a list or a number; anything else is an error naming `name`."""
     if not isinstance(x, Tensor):
-        try:
-            if x is None or isinstance(x, (str, bytes, dict, set)):
-                raise TypeError
-            x = torch.as_tensor(x, dtype=torch.get_default_dtype())
-        except (TypeError, ValueError, RuntimeError, OverflowError):
+        numbers = None
+        if x is not None and not isinstance(x, (str, bytes, dict, set)):
+            try:
+                numbers = torch.as_tensor(x, dtype=torch.get_default_dtype())
+            except (TypeError, ValueError, RuntimeError, OverflowError):
+                pass
+        if numbers is None:
             raise T2ILabError(f"{name} must be numbers (a tensor, a list or a number), got "
-                              f"{'None' if x is None else type(x).__name__}") from None
+                              f"{'None' if x is None else type(x).__name__}")
+        x = numbers
     if x.numel() == 0:
         raise T2ILabError(f"{name} is empty (shape {tuple(x.shape)}); pass at least one value")
     return x if x.is_floating_point() else x.to(torch.get_default_dtype())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .blocks import down
+from .blocks import check_size, down
 
 
 class Judge(nn.Module):
@@ -19,7 +19,7 @@ class Judge(nn.Module):
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
                  hidden: int = 256, dataset: str | None = None):
         super().__init__()
-        self.config = dict(channels=channels, size=size, classes=list(classes), hidden=hidden)
+        self.config = dict(channels=channels, size=check_size(size), classes=list(classes), hidden=hidden)
         self.dataset = dataset
         self.body = nn.Sequential(down(channels), nn.Flatten(), nn.Linear(128 * 4 * 4, hidden), nn.ReLU())
         self.heads = nn.ModuleList(nn.Linear(hidden, k) for k in classes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import T2ILabError
 from .blocks import down, one_hots, up
 
 
@@ -25,7 +26,7 @@ class ConditionalVAE(nn.Module):
                  body: str = "conv", hidden: int = 400, dataset: str | None = None):
         super().__init__()
         if body not in ("conv", "mlp"):
-            raise ValueError(f"body must be 'conv' or 'mlp', not {body!r}")
+            raise T2ILabError(f"body must be 'conv' or 'mlp', not {body!r}")
         self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
                            widths=list(widths), norm=norm, body=body, hidden=hidden)
         self.dataset = dataset
