@@ -45,10 +45,12 @@ def _feedback(a: argparse.Namespace) -> None:
 
 
 def _train(a: argparse.Namespace) -> None:
+    from .train.loop import process_started
     from .train.run import train_cli
 
     train_cli(a.kind, a.dataset, seconds=a.seconds, steps=a.steps, seed=a.seed, out=a.out,
-              checkpoint_every=a.checkpoint_every, resume=a.resume, force=a.force)
+              checkpoint_every=a.checkpoint_every, resume=a.resume, force=a.force,
+              started=process_started())  # --seconds counts from the command's start
 
 
 def _evaluate(a: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ from ..losses import (auxiliary_classifier_loss, discriminator_loss, generator_l
                       generator_loss_saturating, hinge_discriminator_loss, hinge_generator_loss)
 from ..models.gan import ConditionalGAN
 from .batches import Batches
-from .loop import History, fit, start_from
+from .loop import History, fit, remaining, start_from
 from .schedules import ExponentialDecay, Progress, batch_size
 
 LOSSES = {
@@ -30,7 +30,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
               batch_end: int | None = None, k: int = 1, latent: int = 32, auxiliary: bool = True,
               projection: bool = False, spectral: bool = False, aux_weight: float = 1.0,
               lr_final: float = 0.1, n: int = 50000, live=None, progress: bool = True,
-              checkpoint=None, checkpoint_every: float = 30.0, init=None,
+              checkpoint=None, checkpoint_every: float = 30.0, init=None, started: float | None = None,
               device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
     """A conditional DCGAN on `dataset`. `batch_end` grows the batch over the budget (None: fixed)."""
     if loss not in LOSSES:
@@ -49,7 +49,8 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     G, D = gan.generator, gan.discriminator
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
-    progress_of_run = Progress(seconds=None if steps else seconds, steps=steps)
+    seconds = None if steps else remaining(seconds, started)  # start-up already spent comes off the budget
+    progress_of_run = Progress(seconds=seconds, steps=steps)
     draw = Batches(data.images * 2 - 1, data.labels, dev, seed)  # the GAN works in [-1, 1]
     d_loss_fn, g_loss_fn = LOSSES[loss]
 
@@ -80,7 +81,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                 "d_real": torch.sigmoid(real_logit).mean().item(), "d_fake": torch.sigmoid(fake_logit).mean().item(),
                 "batch": b}
 
-    history = fit(step, modules=[gan], seconds=None if steps else seconds, steps=steps,
+    history = fit(step, modules=[gan], seconds=seconds, steps=steps,
                   schedulers=(ExponentialDecay([opt_g, opt_d], progress_of_run, lr_final),),
                   live=live, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"gan {dataset}", progress=progress)

@@ -8,13 +8,13 @@ from ..data import load
 from ..device import device as default_device
 from ..models.judge import Judge
 from .batches import Batches
-from .loop import History, fit, start_from
+from .loop import History, fit, remaining, start_from
 from .schedules import ExponentialDecay, Progress
 
 
 def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | None = None, seed: int = 0,
                 n: int = 20000, batch: int = 128, lr: float = 2e-3, lr_final: float = 0.05, flip: bool | None = None,
-                progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0, init=None,
+                progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0, init=None, started: float | None = None,
                 device: torch.device | None = None) -> tuple[Judge, History]:
     """A judge for `dataset`, trained on all attribute combinations (it measures; it must read them all).
 
@@ -44,8 +44,9 @@ def train_judge(dataset: str = "shapes", seconds: float = 30.0, steps: int | Non
         opt.step()
         return {"loss": loss.item()}
 
-    decay = ExponentialDecay(opt, Progress(seconds=None if steps else seconds, steps=steps), lr_final)
-    history = fit(step, modules=[judge], seconds=None if steps else seconds, steps=steps, schedulers=(decay,),
+    seconds = None if steps else remaining(seconds, started)  # start-up already spent comes off the budget
+    decay = ExponentialDecay(opt, Progress(seconds=seconds, steps=steps), lr_final)
+    history = fit(step, modules=[judge], seconds=seconds, steps=steps, schedulers=(decay,),
                   checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"judge {dataset}", progress=progress)
     judge.eval()

@@ -28,6 +28,31 @@ def lesson_seconds(seconds: float, fast_seconds: float = 2.0) -> float:
     return min(seconds, fast_seconds) if fast() else seconds
 
 
+_IMPORTED = time.perf_counter()
+
+
+def process_started() -> float:
+    """The `time.perf_counter()` reading when this process started, so that a command's budget
+    includes its start-up (importing torch, loading data). Read from /proc/self/stat on Linux;
+    elsewhere, the reading when this module was imported."""
+    try:
+        fields = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+    except (OSError, ValueError, IndexError, AttributeError):
+        return _IMPORTED
+    return time.perf_counter() - age if 0 <= age < 24 * 3600 else _IMPORTED
+
+
+def remaining(seconds: float | None, started: float | None,
+              clock: Callable[[], float] = time.perf_counter) -> float | None:
+    """What a budget of `seconds` counted from the `clock` reading `started` leaves now (None: all of it).
+
+    `t2ilab train --seconds 20` passes the process's start, so the 20 s include the start-up."""
+    if seconds is None or started is None:
+        return seconds
+    return max(0.0, seconds - (clock() - started))
+
+
 @dataclass
 class History:
     """What happened during training: per-step values, the steps and the time they were logged at."""

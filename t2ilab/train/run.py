@@ -31,11 +31,13 @@ from pathlib import Path
 from .. import hub
 from ..errors import T2ILabError
 from ..validate import check_number, check_count, check_output_dir, check_seed, file_mode, replace, temporary
+from .quality import far_from_quality
 
 RUN_FILES = ("model.safetensors", "history.json", "samples.png")
 LOCK = ".t2ilab-train.lock"
 MAX_SECONDS = 7 * 24 * 3600.0      # a week
 MAX_STEPS = 10**9
+SAVE_SECONDS = 1.0               # kept at the end of a --seconds budget for the final save
 
 
 def train(kind: str, dataset: str, seconds: float = 60.0, steps: int | None = None, seed: int = 0,
@@ -258,9 +260,28 @@ class Run:
                               "choose another --out") from None
 
 
+def save_reserve(seconds: float) -> float:
+    """Seconds of a --seconds budget kept for the final save (weights, history, samples.png)."""
+    return min(SAVE_SECONDS, 0.1 * seconds)
+
+
+def _ready_to_save() -> None:
+    """Import what the final save needs now, so that the time kept for it at the end is small and known."""
+    import torchvision.utils  # noqa: F401  (generate.save_grid writes samples.png with it)
+
+    from ..generate import save_grid  # noqa: F401
+    from ..text import labels_for  # noqa: F401
+
+
 def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: int, out: str,
-              checkpoint_every: float = 30.0, resume: bool = False, force: bool = False) -> None:
+              checkpoint_every: float = 30.0, resume: bool = False, force: bool = False,
+              started: float | None = None, clock=time.perf_counter) -> None:
+    """`t2ilab train`. A --seconds budget is wall-clock time counted from `started` (the `clock`
+    reading when the command started; default: now): start-up, training and the final save all
+    fit in it. The CLI passes the process's start (`loop.process_started()`)."""
     from ..data.schema import SCHEMAS
+
+    started = clock() if started is None else started
 
     if dataset not in SCHEMAS and not Path(dataset).expanduser().is_dir():
         raise T2ILabError(f"unknown dataset {dataset!r}: choose {', '.join(SCHEMAS)} or an image folder")
@@ -285,15 +306,27 @@ def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: 
         check_out(out, resume=resume, force=force)  # again, now that no other run can change it
         run = Run(out, kind, dataset, command, resume=resume, force=force)
         init = run.previous() if resume else None
-        t0 = time.perf_counter()
+        if kind != "judge":
+            _ready_to_save()
         options = {"init": init} if init is not None else {}
-        model, history = train(kind, dataset, seconds=seconds, steps=steps, seed=seed,
+        budget = None if steps else seconds - save_reserve(seconds)  # the rest is kept for the final save
+        model, history = train(kind, dataset, seconds=budget, steps=steps, seed=seed, started=started,
                                checkpoint_every=checkpoint_every,
                                checkpoint=lambda i, h, m: run.save(m, h, checkpoint=True), **options)
+        trained = clock()
         if not history.steps:
+            if steps is None and not history.stopped:
+                raise T2ILabError(f"the budget of {seconds:g} s was used up before the first step ({trained - started:.1f} s "
+                                  f"to import torch, load {dataset} and build the model): nothing was trained or "
+                                  "saved; give a larger --seconds")
             print(f"stopped before the first step: nothing was saved in {out}")
             return
         path = run.save(model, history)
+    done, n = clock(), history.steps[-1]
+    training = history.seconds[-1]
     last = ", ".join(f"{k} {history.last(k):.4g}" for k in list(history.values)[:3])
-    print(f"trained {kind} on {dataset}: {history.steps[-1] if history.steps else 0} steps in "
-          f"{time.perf_counter() - t0:.1f} s ({last}); saved {path}")
+    print(f"trained {kind} on {dataset}: {n} steps in {done - started:.1f} s ({trained - started - training:.1f} s "
+          f"start-up, {training:.1f} s training, {done - trained:.1f} s saving; {last}); saved {path}")
+    note = far_from_quality(kind, getattr(model, "dataset", None) or dataset, n, training)
+    if note:
+        print(note)

@@ -9,7 +9,7 @@ from ..losses import beta_elbo, beta_schedule
 from ..metrics.pixel import mae, mse
 from ..models.vae import ConditionalVAE
 from .batches import Batches
-from .loop import History, fit, start_from
+from .loop import History, fit, remaining, start_from
 from .schedules import ExponentialDecay, Progress
 
 
@@ -17,7 +17,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
               beta: float = 2.0, latent: int = 16, lr: float = 2e-3, batch: int = 32,
               widths: tuple[int, int, int] = (32, 64, 128), body: str = "conv", hidden: int = 400,
               warmup: int = 200, conditional: bool = True, n: int = 50000, lr_final: float = 0.1,
-              live=None, progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0, init=None,
+              live=None, progress: bool = True, checkpoint=None, checkpoint_every: float = 30.0, init=None, started: float | None = None,
               device: torch.device | None = None,
               data=None) -> tuple[ConditionalVAE, History]:
     """A (conditional) VAE on `dataset`; β is annealed from 0 over `warmup` steps.
@@ -37,7 +37,8 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     model.init_output_bias(data.images)
     start_from(model, init)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    progress_of_run = Progress(seconds=None if steps else seconds, steps=steps)
+    seconds = None if steps else remaining(seconds, started)  # start-up already spent comes off the budget
+    progress_of_run = Progress(seconds=seconds, steps=steps)
     draw = Batches(data.images, data.labels, dev, seed)
 
     def step(i: int) -> dict[str, float]:
@@ -55,7 +56,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
             return {"loss": out.loss.item(), "reconstruction": -out.reconstruction.item(), "kl": out.kl.item(),
                     "beta": b, "active_units": active, "mse": mse(recon, x).item(), "mae": mae(recon, x).item()}
 
-    history = fit(step, modules=[model], seconds=None if steps else seconds, steps=steps,
+    history = fit(step, modules=[model], seconds=seconds, steps=steps,
                   schedulers=(ExponentialDecay(opt, progress_of_run, lr_final),), live=live,
                   checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"vae {dataset}", progress=progress)
