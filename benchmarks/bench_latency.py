@@ -1,10 +1,15 @@
-"""Generation latency for one image and training throughput per shipped model -> results/latency.json.
+"""Generation latency for one image, training throughput per shipped model, and how close a
+training step runs to the machine -> results/latency.json.
 
-Run: python benchmarks/bench_latency.py
+"step_efficiency": the FLOPs of one training step (forward and backward of every network it runs,
+counted by torch.utils.flop_counter.FlopCounterMode), its measured time, the GFLOP/s that makes,
+and that against the fp32 matmul rate of these cores (a 1024x1024 torch.mm, best of 20).
+Run: python benchmarks/bench_latency.py [efficiency]
 """
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 
 import torch
@@ -28,10 +33,59 @@ def generate_one_ms(name: str, prompt: str, repeats: int = 200) -> float:
     return round(statistics.median(times), 3)
 
 
+def matmul_gflops(n: int = 1024, repeats: int = 20) -> float:
+    """The fp32 matmul rate of these cores, GFLOP/s: 2 n^3 FLOPs per n x n product, the best of `repeats`."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def step_efficiency(kind: str, peak: float, steps: int = 60) -> dict:
+    """FLOPs of one default training step of `kind` on shapes, its time, GFLOP/s and the fraction of `peak`."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from t2ilab.data import load
+
+    data = load("shapes", n=2000, seed=0)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        train(kind, "shapes", steps=1, progress=False, data=data)
+    counted = counter.get_total_flops()  # one step (+ a few small ops outside it)
+    _, history = train(kind, "shapes", steps=steps, progress=False, data=data)
+    seconds = (history.seconds[-1] - history.seconds[9]) / (steps - 10)  # after 10 warm-up steps
+    by_op = {str(k): v for k, v in sorted(counter.get_flop_counts()["Global"].items(), key=lambda kv: -kv[1])[:5]}
+    return {"mflop_per_step": round(counted / 1e6, 1), "ms_per_step": round(seconds * 1000, 2),
+            "gflops": round(counted / seconds / 1e9, 2), "fraction_of_matmul_rate": round(counted / seconds / 1e9 / peak, 3),
+            "top_ops_mflop": {k: round(v / 1e6, 1) for k, v in by_op.items()}}
+
+
 PROMPTS = {"shapes": "a big red circle on the left", "scenes": "a grassland under a blue sky with a tree in the middle",
            "fashion": "an ankle boot"}
 
+def efficiency() -> dict:
+    peak = matmul_gflops()
+    return {"matmul_gflops": round(peak, 1), **{kind: step_efficiency(kind, peak) for kind in ("vae", "gan")},
+            "load_avg": open("/proc/loadavg").read().split()[:3]}
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["efficiency"]:  # only the step efficiency, merged into the last results
+        import json
+
+        from common import RESULTS
+
+        old = json.loads((RESULTS / "latency.json").read_text())
+        old.pop("machine", None), old.pop("date", None)
+        write("latency", {**old, "step_efficiency": efficiency()})
+        sys.exit()
     shipped = {n: e for n, e in hub.manifest().items() if e["kind"] != "judge"}
     result = {"generate_one_ms": {n: generate_one_ms(n, PROMPTS[e["dataset"]]) for n, e in shipped.items()},
               "train_images_per_second": {}}
@@ -44,4 +98,5 @@ if __name__ == "__main__":
             dt = history.seconds[-1] - history.seconds[49]
             result["train_images_per_second"][f"{dataset}-{kind}"] = round(150 * batch / dt)
     result["torch_threads"] = torch.get_num_threads()
+    result["step_efficiency"] = efficiency()
     write("latency", result)

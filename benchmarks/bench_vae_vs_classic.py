@@ -25,7 +25,7 @@ from t2ilab.train.vae import train_vae
 
 MARKS = (5, 10, 20, 40)
 OURS = dict(conditional=False, body="mlp", hidden=400, latent=20, lr=5e-3, batch=128, beta=1.0, warmup=0)
-CONV = dict(conditional=False, body="conv", latent=20, lr=2e-3, batch=32, beta=1.0, warmup=0)
+CONV = dict(conditional=False, body="conv", widths=(32, 64, 128), latent=20, lr=2e-3, batch=32, beta=1.0, warmup=0)
 
 
 class ClassicVAE(nn.Module):
