@@ -14,6 +14,7 @@ from .metrics.accuracy import attribute_accuracy, prompt_accuracy
 from .metrics.diversity import diversity_ratio
 from .metrics.frechet import frechet_distance_features
 from .metrics.manifold import precision_recall
+from .models import KINDS
 
 
 MAX_SAMPLES = 20_000   # 20,000 32x32 RGB images are 250 MB per set; more is not more exact in class
@@ -73,7 +74,7 @@ def evaluate(model: str | torch.nn.Module, samples: int = 1000, seed: int = 0, j
     check_seed(seed, "--seed")
     t0 = time.perf_counter()
     net = hub.load(model) if not isinstance(model, torch.nn.Module) else model
-    if getattr(net, "kind", None) not in ("gan", "vae", "judge") or not getattr(net, "dataset", None):
+    if getattr(net, "kind", None) not in KINDS or not getattr(net, "dataset", None):
         raise T2ILabError("evaluate needs a t2ilab model that names its dataset: a shipped model, a weights file, "
                           "a training folder, or a model built with dataset=NAME")
     dataset = net.dataset

@@ -21,7 +21,7 @@ def check_seed(seed, name: str = "seed") -> int:
     """A seed: a whole number from 0 to 2**63 - 1."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise T2ILabError(f"{name} must be a whole number from 0 to {SEED_MAX} (2**63 - 1), got {seed!r}: "
-                          "try --seed 0")
+                          + (f"try {name} 0" if name.startswith("--") else f"try {name}=0"))
     return seed
 
 

@@ -82,3 +82,9 @@ def test_preview_writes_a_captioned_grid(tmp_path):
     assert preview(gray, tmp_path / "g.png", n=16).is_file()           # fewer images than n is fine
     with pytest.raises(T2ILabError):
         preview(gray, tmp_path / "x.png", n=0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, 2**63])
+def test_a_bad_seed_is_one_clear_line(seed):
+    with pytest.raises(T2ILabError, match=r"^seed must be a whole number from 0 to 9223372036854775807 .*try seed=0$"):
+        load("shapes", n=2, seed=seed)

@@ -149,3 +149,27 @@ def test_save_takes_kind_and_dataset_from_the_model(tmp_path):
     with pytest.raises(ValueError, match="kind='vae'"):             # a caller's check that disagrees
         hub.save(Judge(hidden=8, dataset="shapes"), tmp_path / "y.safetensors", kind="vae")
     assert not (tmp_path / "none.safetensors").exists() and not (tmp_path / "x.safetensors").exists()
+
+
+@pytest.mark.parametrize("make", [lambda: ConditionalVAE(widths=(8, 8, 8), latent=4),
+                                  lambda: ConditionalGAN(latent=4)])
+def test_generate_names_the_mistake_in_its_labels_and_z(make):
+    model = make()
+    good = torch.tensor([[0, 5, 1, 4]])
+    assert model.generate(good, z=torch.zeros(1, 4)).shape == (1, 3, 32, 32)
+    for bad, says in [(torch.tensor([[0.0, 1.0, 0.0, 1.0]]), r"integer tensor \[B, 4\].*\(1, 4\)"),
+                      (torch.tensor([0, 1, 0, 1]), r"\[B, 4\].*got \(4,\)"),
+                      (torch.tensor([[0, 1, 0]]), r"got \(1, 3\)"),
+                      ([[0, 1, 0, 1]], "got list"),
+                      (torch.tensor([[0, 6, 1, 4]]), "attribute 1 of labels must be from 0 to 5, got values from 6 to 6"),
+                      (torch.tensor([[0, 0, 1, -1]]), "attribute 3 .* 0 to 4, got values from -1 to -1")]:
+        with pytest.raises(T2ILabError, match=says):
+            model.generate(bad)
+    with pytest.raises(T2ILabError, match=r"z must be a tensor \[1, 4\] .* got \(1, 5\)"):
+        model.generate(good, z=torch.zeros(1, 5))
+
+
+def test_an_unconditional_vae_reads_only_the_batch_size_of_labels():
+    vae = ConditionalVAE(classes=(), widths=(8, 8, 8), latent=4)
+    assert vae.generate(torch.zeros(3, 4, dtype=torch.long)).shape == (3, 3, 32, 32)
+    assert vae.generate(torch.zeros(2, 0, dtype=torch.long)).shape == (2, 3, 32, 32)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import T2ILabError
+from ..validate import check_seed
 from .base import CaptionedImages
 from .fashion import fashion
 from .folder import image_folder
@@ -25,6 +26,7 @@ def load(name: str, split: str = "train", n: int | None = None, seed: int = 0) -
 
     n defaults to 10,000 procedural images, all of Fashion-MNIST's split, all of a folder.
     """
+    check_seed(seed)
     if name in ("shapes", "scenes"):
         return (shapes if name == "shapes" else scenes)(10000 if n is None else n, split, seed)
     if name == "fashion":

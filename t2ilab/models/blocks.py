@@ -42,6 +42,26 @@ def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32), norm: 
     return nn.Sequential(*layers)
 
 
+def check_codes(labels, z, classes: list[int], latent: int) -> None:
+    """What `generate` is given: attribute indices [B, A] in range (an unconditional model, with no
+    classes, reads only B), and z [B, latent] if given."""
+    wanted = len(classes) if classes else None
+    if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.is_complex() \
+            or labels.ndim != 2 or labels.shape[1] != (wanted if wanted is not None else labels.shape[1]):
+        shown = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise T2ILabError(f"labels must be an integer tensor [B, {wanted if wanted is not None else 'A'}] of "
+                          f"attribute indices, got {shown}: make them with t2ilab.text.labels_for(prompt, dataset)")
+    if classes and len(labels):
+        bad = ((labels < 0) | (labels >= torch.tensor(classes, device=labels.device))).any(0)
+        if bad.any():
+            i = int(bad.nonzero()[0])
+            raise T2ILabError(f"attribute {i} of labels must be from 0 to {classes[i] - 1}, got values from "
+                              f"{labels[:, i].min().item()} to {labels[:, i].max().item()}")
+    if z is not None and (not isinstance(z, torch.Tensor) or tuple(z.shape) != (len(labels), latent)):
+        shown = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise T2ILabError(f"z must be a tensor [{len(labels)}, {latent}] (one latent per row of labels), got {shown}")
+
+
 def one_hots(labels: torch.Tensor, classes: list[int]) -> torch.Tensor:
     """Attribute indices [B, A] -> concatenated one-hots [B, Σ classes]."""
     if not classes:

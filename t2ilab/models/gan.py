@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm as sn
 
-from .blocks import down, one_hots, up
+from .blocks import check_codes, down, one_hots, up
 
 
 class Generator(nn.Module):
@@ -72,6 +72,7 @@ class ConditionalGAN(nn.Module):
     def generate(self, labels: torch.Tensor, z: torch.Tensor | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
         """Images in [0,1] for attribute labels [B, A], from z ~ N(0, I) unless z is given."""
+        check_codes(labels, z, self.classes, self.latent)
         self.generator.eval()
         dev = next(self.generator.parameters()).device
         if z is None:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..errors import T2ILabError
-from .blocks import down, one_hots, up
+from .blocks import check_codes, down, one_hots, up
 
 
 class ConditionalVAE(nn.Module):
@@ -81,6 +81,7 @@ class ConditionalVAE(nn.Module):
     def generate(self, labels: torch.Tensor, z: torch.Tensor | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
         """Images in [0,1] for attribute labels [B, A], from z ~ N(0, I) unless z is given."""
+        check_codes(labels, z, self.classes, self.latent)
         self.eval()
         dev = self.to_stats.weight.device
         if z is None:
