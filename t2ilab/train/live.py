@@ -3,10 +3,17 @@
 Redraws at most every `every` seconds (the loop throttles it), and the last drawing stays in the
 notebook as a plain image, so an executed lesson shows the final curves on a repository page.
 Outside a notebook it prints nothing and costs nothing.
+
+Inside a widget panel (a button's callback has no cell output of its own), give it `out=`, an
+`ipywidgets.Output` to draw into, and optionally `progress=`, an `ipywidgets.FloatProgress` that it
+moves to the share of the budget trained so far (`seconds=` or `steps=`, the budget passed to the
+training).
 """
 from __future__ import annotations
 
 import torch
+
+from ..errors import T2ILabError
 
 
 def _in_notebook() -> bool:
@@ -22,11 +29,24 @@ class LiveView:
     """Call as `live(step, history, model)`; pass it to a `train_*` function as `live=`."""
 
     def __init__(self, keys: tuple[str, ...] = ("loss",), prompts: list[str] | None = None, seed: int = 0,
-                 title: str = "", force: bool = False):
+                 title: str = "", force: bool = False, out=None, progress=None, seconds: float | None = None,
+                 steps: int | None = None):
+        if progress is not None and (seconds is None) == (steps is None):
+            raise T2ILabError("LiveView: a progress bar needs the training's budget: give seconds= or steps= (one of them)")
         self.keys, self.prompts, self.seed, self.title = keys, prompts or [], seed, title
-        self.enabled = force or _in_notebook()
+        self.out, self.progress, self.seconds, self.steps = out, progress, seconds, steps
+        self.enabled = force or out is not None or _in_notebook()
         self.handle = None
         self.figure = None
+        if progress is not None:
+            progress.value = progress.min
+
+    def fraction(self, history) -> float:
+        """The share of the budget trained so far, in [0, 1]."""
+        if not history.steps:
+            return 0.0
+        done = history.seconds[-1] / self.seconds if self.seconds is not None else history.steps[-1] / self.steps
+        return min(1.0, max(0.0, done))
 
     def samples(self, model) -> torch.Tensor | None:
         """Images for the fixed prompts, from a fixed noise, so frames are comparable over time."""
@@ -63,15 +83,21 @@ class LiveView:
         return fig
 
     def __call__(self, step: int, history, model=None) -> None:
+        if self.progress is not None:
+            bar = self.progress
+            bar.value = bar.min + self.fraction(history) * (bar.max - bar.min)
         if not self.enabled:
             return
-        from IPython.display import display
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
 
         fig = self.draw(step, history, model)
-        if self.handle is None:
+        if self.out is not None:
+            with self.out:
+                clear_output(wait=True)
+                display(fig)
+        elif self.handle is None:
             self.handle = display(fig, display_id=True)
         else:
             self.handle.update(fig)
-        import matplotlib.pyplot as plt
-
         plt.close(fig)
