@@ -96,3 +96,6 @@ def test_bad_input(gan):
         a.sample("a cirlce", 4)
     with pytest.raises(T2ILabError):
         PreferenceAdapter(hub.load("shapes-judge"))
+    for seed in (-1, 1.5, "7"):
+        with pytest.raises(T2ILabError, match=r"^seed must be a whole number from 0 to .*try seed=0$"):
+            a.sample("a circle", 4, seed=seed)

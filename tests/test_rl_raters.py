@@ -129,3 +129,11 @@ def test_a_diverging_update_keeps_the_last_good_policy(gan):
     with pytest.raises(T2ILabError, match="diverged"):
         update(a, "reinforce", draw, torch.arange(8.0) / 8, "a circle", lr=float("inf"))
     assert all(torch.equal(before[k], v) for k, v in a.state_dict().items())
+
+
+@pytest.mark.parametrize("rewards, says", [("good", "^rewards must be numbers .* got str$"), (None, "got None$"),
+                                           ([0.5, 1.0], "^2 rewards for 8 samples: rate every candidate once$")])
+def test_ratings_that_are_not_one_number_per_sample_are_one_line(gan, rewards, says):
+    a = PreferenceAdapter(gan)
+    with pytest.raises(T2ILabError, match=says):
+        update(a, "rwl", a.sample("a circle", 8, seed=0), rewards, "a circle")

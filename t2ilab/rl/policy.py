@@ -31,6 +31,7 @@ from torch import nn
 from ..data.schema import schema as dataset_schema
 from ..errors import T2ILabError
 from ..losses import categorical_kl, gaussian_kl
+from ..validate import check_seed
 
 LOG_SIGMA_MIN, LOG_SIGMA_MAX = math.log(0.25), math.log(3.0)  # keep the Gaussian from collapsing
 
@@ -44,7 +45,7 @@ class Draw(NamedTuple):
 
 def _seeded(seed: int | None) -> torch.Generator:
     g = torch.Generator()
-    g.seed() if seed is None else g.manual_seed(int(seed))
+    g.seed() if seed is None else g.manual_seed(check_seed(seed))
     return g
 
 

@@ -18,6 +18,7 @@ import torch
 
 from ..errors import T2ILabError
 from ..losses import dpo_loss, reinforce_to_go_loss, reward_weighted_loss
+from ..losses.checks import values
 from .policy import Draw, PreferenceAdapter
 
 RULES = ("reinforce", "rwl", "dpo", "best-of-n")
@@ -56,7 +57,7 @@ def update(adapter: PreferenceAdapter, rule: str, draw: Draw, rewards, prompt, *
     kl_weight = d["kl_weight"] if kl_weight is None else float(kl_weight)
     steps = d["steps"] if steps is None else int(steps)
     lr = d["lr"] if lr is None else float(lr)
-    r = torch.as_tensor(rewards, dtype=torch.float32).flatten()
+    r = values("rewards", rewards).float().flatten()
     if len(r) != len(draw.z):
         raise T2ILabError(f"{len(r)} rewards for {len(draw.z)} samples: rate every candidate once")
     if rule == "best-of-n" or steps == 0:
