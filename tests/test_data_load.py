@@ -88,3 +88,12 @@ def test_preview_writes_a_captioned_grid(tmp_path):
 def test_a_bad_seed_is_one_clear_line(seed):
     with pytest.raises(T2ILabError, match=r"^seed must be a whole number from 0 to 9223372036854775807 .*try seed=0$"):
         load("shapes", n=2, seed=seed)
+
+
+def test_describe_names_each_value_and_refuses_labels_that_do_not_fit():
+    assert data.describe("shapes", torch.tensor([0, 1, 1, 2])) == {"shape": "circle", "color": "orange",
+                                                                  "size": "big", "position": "top"}
+    for bad in [(0, 1, 1), (0, 6, 0, 0), (0, -1, 0, 0), (0.0, 1, 1, 2), "abc", None]:
+        with pytest.raises(T2ILabError, match=r"^labels for shapes must be 4 whole numbers, one per attribute "
+                                              r"\(shape 0-3, color 0-5, size 0-1, position 0-4\), got "):
+            data.describe("shapes", bad)

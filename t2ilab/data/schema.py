@@ -6,6 +6,7 @@ indices into these lists, so a label vector for `shapes` is [shape, color, size,
 from __future__ import annotations
 
 import itertools
+import operator
 
 SCHEMAS: dict[str, dict[str, list[str]]] = {
     "shapes": {
@@ -112,4 +113,15 @@ HELDOUT: dict[str, list[tuple[int, ...]]] = {
 
 def describe(dataset: str, labels: tuple[int, ...]) -> dict[str, str]:
     """Label indices -> {attribute: value}."""
-    return {a: vals[i] for (a, vals), i in zip(schema(dataset).items(), labels)}
+    from ..errors import T2ILabError
+
+    attrs = schema(dataset)
+    sizes = [len(v) for v in attrs.values()]
+    try:
+        indices = [operator.index(i) for i in labels]
+    except TypeError:
+        indices = None
+    if indices is None or len(indices) != len(sizes) or not all(0 <= i < k for i, k in zip(indices, sizes)):
+        raise T2ILabError(f"labels for {dataset} must be {len(sizes)} whole numbers, one per attribute "
+                          f"({', '.join(f'{a} 0-{k - 1}' for a, k in zip(attrs, sizes))}), got {str(labels)[:80]}")
+    return {a: vals[i] for (a, vals), i in zip(attrs.items(), indices)}
