@@ -230,6 +230,9 @@ def read_metadata(path: Path) -> dict:
 
 def resolve(name: str | Path) -> tuple[Path, str | None]:
     """A shipped model name, a weights file or a training output folder -> (file, expected sha256)."""
+    if not isinstance(name, (str, Path)) or not str(name).strip():
+        raise T2ILabError(f"a model is a shipped name ({', '.join(sorted(manifest())) or 'none'}), a .safetensors "
+                          f"file or a folder made by `t2ilab train`, not {name!r}")
     path = Path(name).expanduser()
     if path.is_dir() and (path / "model.safetensors").exists():
         return path / "model.safetensors", None

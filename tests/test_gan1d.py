@@ -121,3 +121,13 @@ def test_bad_arguments_are_one_clear_error():
     for kw in (dict(loss="hinge"), dict(k=0), dict(optimizer="rmsprop"), dict(data="cauchy")):
         with pytest.raises(T2ILabError):
             train_1d(steps=2, **kw)
+    for kw, says in ((dict(steps="10"), "^steps must be a whole number from 1 to 1,000,000, got '10'$"),
+                     (dict(steps=2, batch=0), "^batch must be a whole number from 1"),
+                     (dict(steps=2, lr=-1.0), "^lr must be a number above 0 and at most 10, got -1.0: try 1e-3$"),
+                     (dict(steps=2, lr_d=float("nan")), "^lr_d must be a number above 0"),
+                     (dict(steps=2, seed=-1), "^seed must be a whole number from 0")):
+        with pytest.raises(T2ILabError, match=says):
+            train_1d(**kw)
+    for n in (0, -3, 2.5, "8"):
+        with pytest.raises(T2ILabError, match="^n must be a whole number from 1 to 10,000,000"):
+            sample_data(n)

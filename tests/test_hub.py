@@ -68,6 +68,13 @@ def test_unknown_name_lists_choices():
         hub.load("nope")
 
 
+@pytest.mark.parametrize("name", [None, "", "  ", 3])
+def test_no_name_at_all_is_one_line(name):
+    with pytest.raises(T2ILabError, match=r"^a model is a shipped name \(.*shapes-gan.*\), a .safetensors file or a "
+                                          r"folder made by `t2ilab train`, not "):
+        hub.load(name)
+
+
 def test_no_pickle_in_the_library():
     import pathlib
 

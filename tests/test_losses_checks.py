@@ -39,3 +39,11 @@ def test_class_indices_are_whole_numbers_in_range():
             class_indices("y", bad)
     with pytest.raises(T2ILabError, match=r"y must be class indices in \[0, 3\); got values from -1 to 3"):
         class_indices("y", [-1, 3], classes=3)
+
+
+def test_categorical_kl_needs_a_last_dimension_of_values():
+    from t2ilab.losses import categorical_kl
+
+    assert categorical_kl(torch.zeros(3)).item() == pytest.approx(0.0)
+    with pytest.raises(T2ILabError, match=r"^logits is one number; a categorical needs K values .*\[\.\.\., K\]$"):
+        categorical_kl(1.0)

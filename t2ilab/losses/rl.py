@@ -305,6 +305,8 @@ def categorical_kl(logits: Tensor, ref_logits: Tensor | None = None) -> Tensor:
     (the last dimension summed away); 0 exactly when $p = q$.
     """
     logits = values("logits", logits)
+    if logits.ndim == 0:
+        raise T2ILabError("logits is one number; a categorical needs K values along its last dimension, shape [..., K]")
     log_p = torch.log_softmax(logits, dim=-1)  # log p_k
     if ref_logits is None:
         log_q = torch.full_like(log_p, -math.log(logits.shape[-1]))  # log 1/K

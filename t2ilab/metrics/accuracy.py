@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
+from t2ilab.metrics.features import as_tensor
 
 __all__ = ["OPEN", "prompt_accuracy", "attribute_accuracy"]
 
@@ -17,8 +18,8 @@ OPEN = -1  # the value of an attribute the prompt did not fix
 
 
 def _labels(pred_labels: Tensor, wanted: Tensor) -> tuple[Tensor, Tensor]:
-    pred = torch.as_tensor(pred_labels).detach()
-    want = torch.as_tensor(wanted).detach().to(pred.device)
+    pred = as_tensor("pred_labels", pred_labels)
+    want = as_tensor("wanted", wanted).to(pred.device)
     for name, t in (("pred_labels", pred), ("wanted", want)):
         if t.is_floating_point() or t.dtype == torch.bool:
             raise T2ILabError(f"{name} must be integer class indices (torch.long), got {t.dtype}; use .argmax(dim=-1) or .long()")

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from t2ilab.device import single_thread
 from t2ilab.errors import T2ILabError
-from t2ilab.metrics.features import as_features
+from t2ilab.metrics.features import as_features, as_tensor
 
 __all__ = ["gaussian_stats", "frechet_distance", "frechet_distance_features"]
 
@@ -29,7 +29,7 @@ def _sqrtm_psd(m: Tensor) -> Tensor:
 
 
 def _covariance(name: str, sigma: Tensor, dim: int) -> Tensor:
-    sigma = torch.as_tensor(sigma).detach().to(torch.float64)
+    sigma = as_tensor(name, sigma).to(torch.float64)
     if sigma.ndim == 0:
         sigma = sigma.reshape(1, 1)  # a 1-D Gaussian's variance
     if sigma.shape != (dim, dim):
@@ -75,8 +75,8 @@ def frechet_distance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2: Tensor) -
     For 1-D Gaussians it is $(\mu_1 - \mu_2)^2 + (\sigma_1 - \sigma_2)^2$. 0 means the two
     Gaussians are identical; computed in float64 and clamped at 0 against rounding.
     """
-    mu1 = torch.as_tensor(mu1).detach().to(torch.float64).reshape(-1)
-    mu2 = torch.as_tensor(mu2).detach().to(torch.float64).reshape(-1)
+    mu1 = as_tensor("mu1", mu1).to(torch.float64).reshape(-1)
+    mu2 = as_tensor("mu2", mu2).to(torch.float64).reshape(-1)
     if mu1.numel() == 0 or mu1.shape != mu2.shape:
         raise T2ILabError(
             f"mu1 has shape {tuple(mu1.shape)} and mu2 {tuple(mu2.shape)}; both must be means of the same non-empty feature space"

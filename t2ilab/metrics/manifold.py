@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from t2ilab.errors import T2ILabError
-from t2ilab.metrics.features import as_features
+from t2ilab.metrics.features import as_features, as_tensor
 
 __all__ = ["PrecisionRecall", "knn_radii", "in_manifold", "precision_recall"]
 
@@ -66,7 +66,7 @@ def in_manifold(queries: Tensor, support: Tensor, radii: Tensor) -> Tensor:
     """
     q = _features("queries", queries)
     s = _features("support", support)
-    radii = torch.as_tensor(radii).detach().to(torch.float64).reshape(-1)
+    radii = as_tensor("radii", radii).to(torch.float64).reshape(-1)
     if q.shape[1] != s.shape[1]:
         raise T2ILabError(f"queries have {q.shape[1]} dimensions but support has {s.shape[1]}; use the same features for both")
     if radii.shape[0] != s.shape[0]:

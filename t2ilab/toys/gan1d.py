@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from ..device import single_thread
 from ..errors import T2ILabError
 from ..losses import discriminator_loss, generator_loss_nonsaturating, generator_loss_saturating
+from ..validate import check_count, check_number, check_seed
 
 # name -> list of (weight, mean, std): the data distributions of the toy.
 DATA: dict[str, list[tuple[float, float, float]]] = {
@@ -45,6 +46,7 @@ def data_stats(data: str = "gaussian") -> tuple[float, float]:
 
 def sample_data(n: int, data: str = "gaussian", generator: torch.Generator | None = None) -> Tensor:
     """`n` numbers from the data distribution, shape [n, 1]."""
+    check_count(n, "n", 1, 10_000_000)
     comps = _components(data)
     weights = torch.tensor([w for w, _, _ in comps])
     which = torch.multinomial(weights, n, replacement=True, generator=generator)
@@ -167,8 +169,13 @@ def train_1d(steps: int = 1500, loss: str = "nonsaturating", lr: float = 1e-3, k
     """
     if loss not in GENERATOR_LOSSES:
         raise T2ILabError(f"unknown generator loss {loss!r}: choose {', '.join(GENERATOR_LOSSES)}")
-    if k < 1 or steps < 1 or d_warmup < 0:
-        raise T2ILabError(f"steps={steps}, k={k}, d_warmup={d_warmup}: steps and k must be at least 1, d_warmup >= 0")
+    for name, value, low in (("steps", steps, 1), ("k", k, 1), ("d_warmup", d_warmup, 0), ("batch", batch, 1),
+                             ("latent", latent, 1), ("hidden", hidden, 1), ("snapshots", snapshots, 0)):
+        check_count(value, name, low, 1_000_000)
+    for name, value in (("lr", lr), ("lr_d", lr_d)):
+        if value is not None:
+            check_number(value, name, 0, 10, "try 1e-3")
+    check_seed(seed)
     if optimizer not in ("adam", "sgd"):
         raise T2ILabError(f"unknown optimizer {optimizer!r}: choose adam or sgd")
     comps = _components(data)  # also checks `data`
