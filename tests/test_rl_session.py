@@ -152,3 +152,11 @@ def test_adapter_file_round_trip(tmp_path):
         load_adapter(tmp_path, model="shapes-vae")
     with pytest.raises(T2ILabError, match="no adapter"):
         load_adapter(tmp_path / "none")
+
+
+def test_any_valid_seed_draws_a_round_and_a_bad_one_is_one_line():
+    s = FeedbackSession("a circle", "shapes-gan", n=4, seed=2**63 - 1)  # its rounds' seeds stay below 2**63
+    assert 1 <= s.round(SimulatedRater("big", "shapes", seed=0))["mean_rating"] <= 5
+    for bad in (-1, "7", 1.5):
+        with pytest.raises(T2ILabError, match="^seed must be a whole number from 0 to"):
+            FeedbackSession("a circle", "shapes-gan", n=4, seed=bad)

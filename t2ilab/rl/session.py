@@ -21,6 +21,7 @@ import torch
 from ..errors import T2ILabError
 from ..losses import discounted_return
 from ..metrics import prompt_accuracy
+from ..validate import check_seed
 from .policy import Draw, PreferenceAdapter
 from .reward_model import RewardModel
 from .store import fingerprint, pack, state_from_json, state_to_json, unpack
@@ -62,7 +63,7 @@ class FeedbackSession:
         self.model_name = None if self.model_name is None else str(self.model_name)
         self.model = get_model(model)
         self.base_sha256 = fingerprint(self.model)
-        self.prompt, self.n, self.gamma, self.seed = prompt, n, float(gamma), int(seed)
+        self.prompt, self.n, self.gamma, self.seed = prompt, n, float(gamma), check_seed(seed)
         self.kl_weight, self.steps, self.lr = kl_weight, steps, lr
         self.temperature, self.pool, self.hidden = float(temperature), int(pool), int(hidden)
         self.adapter = PreferenceAdapter(self.model, hidden=hidden, seed=seed)
@@ -86,7 +87,7 @@ class FeedbackSession:
         """This round's images [n, C, H, W] and the draw they came from (the same until rated and updated)."""
         if self._pending is None:
             t0 = time.perf_counter()
-            seed = self.seed * 1_000_003 + len(self.rounds) + 1
+            seed = (self.seed * 1_000_003 + len(self.rounds) + 1) % 2**63  # a valid seed for any session seed
             if self.rule == "best-of-n" and self.reward_model.fitted:  # show the reward model's best of pool x n
                 big = self.adapter.sample(self.prompt, self.n * self.pool, seed=seed)
                 images = self.adapter.images(big)
