@@ -137,3 +137,11 @@ def test_ratings_that_are_not_one_number_per_sample_are_one_line(gan, rewards, s
     a = PreferenceAdapter(gan)
     with pytest.raises(T2ILabError, match=says):
         update(a, "rwl", a.sample("a circle", 8, seed=0), rewards, "a circle")
+
+
+def test_a_rater_or_adapter_seed_that_is_not_a_seed_is_one_line(gan):
+    for bad in (-1, "3", 0.5):
+        with pytest.raises(T2ILabError, match="^seed must be a whole number from 0 to"):
+            SimulatedRater("big", "shapes", seed=bad)
+        with pytest.raises(T2ILabError, match="^seed must be a whole number from 0 to"):
+            PreferenceAdapter(gan, seed=bad)

@@ -68,7 +68,7 @@ class PreferenceAdapter(nn.Module):
         self.config = dict(hidden=hidden, classes=self.classes, latent=self.latent)
         inputs, outputs = sum(self.classes), sum(self.classes) + 2 * self.latent  # logits, mu, log sigma
         self.net = nn.Sequential(nn.Linear(inputs, hidden), nn.Tanh(), nn.Linear(hidden, outputs))
-        g = torch.Generator().manual_seed(int(seed))  # the hidden layer's init is part of the session
+        g = torch.Generator().manual_seed(check_seed(seed))  # the hidden layer's init is part of the session
         bound = 1 / math.sqrt(inputs)
         nn.init.uniform_(self.net[0].weight, -bound, bound, generator=g)
         nn.init.uniform_(self.net[0].bias, -bound, bound, generator=g)

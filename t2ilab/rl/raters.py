@@ -15,6 +15,7 @@ import torch
 
 from ..data.schema import schema as dataset_schema
 from ..errors import T2ILabError
+from ..validate import check_seed
 
 STYLES = ("dark", "light")
 
@@ -54,7 +55,7 @@ class SimulatedRater(Rater):
             raise T2ILabError(f"noise must be in [0, 1] and flip in [0, 0.5], got noise={noise}, flip={flip}")
         self.noise, self.flip, self.seed, self.line, self.width = float(noise), float(flip), seed, line, 0.01
         self.attribute, self.value = self._parse(self.taste, dataset)
-        self._g = torch.Generator().manual_seed(int(seed))
+        self._g = torch.Generator().manual_seed(check_seed(seed))
         self.judge = judge  # the simulated eye (the dataset's judge when None)
         self.faithful = faithful  # the image must also show what it was made to show
 
