@@ -125,13 +125,16 @@ def test_neighbours_of_each_kind_of_control():
 def test_a_move_queues_the_states_a_hand_reaches_next():
     a, b = widgets.IntSlider(value=5, min=0, max=10), widgets.IntSlider(value=0, min=0, max=3)
     view = live.LiveFigure(lambda a, b: torch.zeros(1, 1, 2, 2), {"a": a, "b": b}, prefetch=5)
-    a.value = 4  # moving down: 3 and 2 next, then back to 5, then b's neighbour
-    assert [s["a"] for s in view._queue] == [3, 2, 5, 4] and [s["b"] for s in view._queue] == [0, 0, 0, 1]
+    a.value = 4  # moving down: 3 and 2 next (5 was drawn already), then b's neighbour, then every other a
+    queue = view.states._queue
+    assert [(s["a"], s["b"]) for s in queue[:3]] == [(3, 0), (2, 0), (4, 1)]
+    # a has 11 positions (at most FILL): all the others, nearest first, downwards first at a tie
+    assert [s["a"] for s in queue[3:]] == [6, 1, 7, 0, 8, 9, 10] and all(s["b"] == 0 for s in queue[3:])
 
 
 def idle(view):
     """As if the kernel had been idle since the last move (no clock, no event loop)."""
-    view._last_event = float("-inf")
+    view.states._last_event = float("-inf")
 
 
 def test_states_are_drawn_ahead_while_the_kernel_is_idle():
@@ -139,11 +142,9 @@ def test_states_are_drawn_ahead_while_the_kernel_is_idle():
     slider.value = 6
     assert grey.calls == [5, 6]
     idle(view)
-    for _ in range(10):  # what the kernel's idle timer does: one queued state per call
-        if not view._queue:
-            break
-        view._ahead()
-    assert not view._queue and sorted(grey.calls[2:]) == [7, 8]  # 5 was drawn already
+    for _ in range(3):  # what the kernel's idle timer does: one queued state per call
+        view.states._ahead()
+    assert grey.calls[2:] == [7, 8, 4]  # 5 was drawn already; on the way the hand went first
     slider.value = 7
     assert grey.calls.count(7) == 1  # the move to 7 was served from what was drawn ahead
 
@@ -226,9 +227,34 @@ def test_button_task_shows_its_picture_and_keeps_it_for_the_static_rendering():
 
 def test_an_expensive_view_is_not_drawn_ahead(monkeypatch):
     view, slider = make()
-    view.cost_ms = live.AHEAD_MAX_MS + 1  # as if each state took longer than a hand waits
-    monkeypatch.setattr(view, "_render", lambda values, _r=view._render: (_r(values), setattr(view, "cost_ms", 500.0))[0])
+    monkeypatch.setattr(live.time, "perf_counter", iter(range(0, 10**6, 500)).__next__)  # 500 ms a state
     slider.value = 6
+    assert view.cost_ms > live.AHEAD_MAX_MS and not view.states._queue
     idle(view)
-    view._ahead()
+    view.states._ahead()
     assert grey.calls == [5, 6]  # only what was asked for
+
+
+def test_a_subplots_figure_is_drawn_again_in_place_and_a_pyplot_one_is_closed():
+    managed = plt.get_fignums()
+    fig, ax = live.subplots(figsize=(2, 1))
+    line, = ax.plot([0, 1], [0, 0], lw=8, color="k")
+    ax.set_ylim(-1, 1), ax.set_axis_off()
+    before = live.figure_png(fig)
+    line.set_ydata([0.9, 0.9])
+    after = live.figure_png(fig)
+    image = Image.open(io.BytesIO(after))
+    assert image.size == (200, 100) and image.mode == "RGB" and before != after
+    assert plt.get_fignums() == managed  # pyplot never held it: nothing to close, never shown by itself
+    shown = plt.figure(figsize=(1, 1))
+    shown.patch.set_alpha(0.0)  # a transparent background comes out white, as a page shows it
+    pixels_ = Image.open(io.BytesIO(live.figure_png(shown))).getcolors()
+    assert pixels_ == [(100 * 100, (255, 255, 255))] and not plt.fignum_exists(shown.number)
+
+
+def test_positions_of_small_controls_and_none_for_large_ones():
+    assert live.positions(widgets.IntSlider(value=2, min=0, max=4)) == [0, 1, 2, 3, 4]
+    assert live.positions(widgets.FloatSlider(value=0.5, min=0, max=1, step=0.25)) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert live.positions(widgets.Dropdown(options=["a", "b"], value="a")) == ["a", "b"]
+    assert live.positions(widgets.IntSlider(value=0, min=0, max=99)) == []  # more than FILL: neighbours only
+    assert live.positions(widgets.Text(value="x")) == []

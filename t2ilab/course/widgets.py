@@ -12,15 +12,39 @@ One helper for the lessons and the studio page (docs/architecture.md, "Lessons")
   alt text as `text/plain`. `make notebooks` strips widget state (t2ilab.course.execute), so the
   committed notebook shows the picture, never a widget's text repr; JupyterLab with a live kernel
   shows the widget (its mime type ranks first) and not the picture twice.
-- Fast: tensors go straight to PNG (`tensor_png`, a few ms, no matplotlib). A matplotlib figure is
-  encoded once per state; states are kept (`cache`) and, once a student moves a control, the
-  neighbouring slider positions of a cheap view (under AHEAD_MAX_MS a state) are drawn ahead while
-  the kernel is idle, so the next step of a hand is served from memory; an expensive view is only
-  cached, since drawing ahead would hold up the next move (benchmarks/bench_widgets.py measures
-  key press to image).
+- Fast (target: key press to new image, median <= 40 ms, p90 <= 80 ms; benchmarks/bench_widgets.py):
+  tensors go straight to PNG (`tensor_png`, a few ms, no matplotlib); a matplotlib figure is drawn
+  once on its canvas and encoded by PIL as RGB (`figure_png`; `savefig` draws twice and encodes
+  RGBA). Every state is kept (`States`) and, once a student moves a control, the states a hand
+  reaches next are computed while the kernel is idle (all positions of a slider with at most
+  `FILL` of them, nearest first), as long as one state costs under AHEAD_MAX_MS: the next step of
+  a hand is then served from memory. An expensive view is only cached.
 - A draw that fails says why in one red line under the controls (a slider never goes silent).
 - `ButtonTask`: long work (training, evaluation over many samples) behind a button with a
   progress bar, never on a slider.
+
+Charts under a slider: build the figure once, then move its lines (a normal matplotlib idiom).
+A new `plt.subplots` figure per move costs ~160 ms for two panels; the same figure reused, with
+its artists updated, ~50 ms, which is cheap enough to be drawn ahead::
+
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(10, 3))   # this module's: never shown by pyplot
+    line, = ax1.plot(x, f(x, 0.0))                      # everything that does not move: once
+    marker = ax2.axvline(0.0, color="k")
+    title = ax2.set_title("")
+    fig.tight_layout()                                  # once, not per move
+
+    def draw(mu):
+        line.set_ydata(f(x, mu))                        # what moves: set_ydata / set_data,
+        marker.set_xdata([mu, mu])                      # set_text, set_height, set_offsets ...
+        title.set_text(f"mu = {mu:.2f}")
+        return fig
+
+    live_figure(draw, {"mu": widgets.FloatSlider(...)})
+
+Plot a few hundred points per curve, not thousands (a third of the drawing time), keep
+`tight_layout` out of `draw`, and return the same figure every time (it is drawn and encoded at
+once, so the kept PNGs of earlier states stay right). A figure from `subplots` needs no
+`plt.close`.
 """
 from __future__ import annotations
 
@@ -35,25 +59,57 @@ DPI = 100  # matplotlib's default; the lessons' figure sizes are chosen for it
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PREFETCH = 3  # neighbouring states drawn ahead after a move
 IDLE_S = 0.03  # how long the kernel must have been idle before a state is drawn ahead
+GAP_S = 0.005  # between two states drawn ahead: lets a waiting key press in first
+FILL = 41  # a control with at most this many positions has all of them drawn ahead, nearest first
 # A state that takes longer than this to draw is not drawn ahead: while the kernel draws, the next
 # move of the hand waits, so drawing ahead would make an expensive view slower, not faster.
 AHEAD_MAX_MS = 100.0
 
 
 def figure_png(fig, dpi: int = DPI) -> bytes:
-    """A matplotlib figure as PNG bytes, and the figure closed.
+    """A matplotlib figure as PNG bytes; a pyplot figure is closed (one from `subplots` stays, to be redrawn).
 
-    Saved without `bbox_inches="tight"` (a second drawing pass, 16 of 44 ms for an image strip) and
-    with fast zlib compression (level 1: the same pixels, a few ms less than matplotlib's default).
+    Drawn once on an Agg canvas and encoded by PIL as RGB at zlib level 1: `savefig` draws the
+    figure more than once and encodes RGBA (91 against 56 ms for a two-panel chart). No
+    `bbox_inches="tight"` (another drawing pass): lay the figure out with `tight_layout` instead.
     """
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image as PILImage
 
-    buf = io.BytesIO()
     try:
-        fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
+        if fig.dpi != dpi:
+            fig.dpi = dpi
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        if rgba[..., 3].min() < 255:  # a transparent background: onto white, as a page shows it
+            alpha = rgba[..., 3:] / 255.0
+            rgb = (rgba[..., :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
+        else:
+            rgb = rgba[..., :3]
+        buf = io.BytesIO()
+        PILImage.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
     finally:
-        plt.close(fig)
+        plt.close(fig)  # a figure pyplot does not manage (from `subplots`) is left as it is
     return buf.getvalue()
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, dpi: int = DPI, **kwargs):
+    """`plt.subplots` for a chart under a slider: the figure is built once and redrawn in place.
+
+    Returns `(fig, axes)` like `plt.subplots`, but the figure is a plain `matplotlib.figure.Figure`
+    on its own Agg canvas: pyplot never shows it by itself at the end of a cell, it needs no
+    closing, and `draw` can update its artists and return it on every move (see the module's
+    docstring). Keyword arguments go to `Figure.subplots` (`sharex`, `gridspec_kw`, ...).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def png(fig, dpi: int = DPI):
@@ -76,14 +132,15 @@ def tensor_png(images, scale: int = 4, nrow: int = 8, pad: int = 2) -> bytes:
     if x.dim() == 3:
         x = x.unsqueeze(0)
     n, c, h, w = x.shape
+    pixels = (x.permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)  # [n, h, w, c]
     if c == 1:
-        x = x.expand(n, 3, h, w)
-    x = x.repeat_interleave(scale, 2).repeat_interleave(scale, 3)
+        pixels = np.repeat(pixels, 3, axis=3)
+    if scale > 1:  # enlarged as bytes: torch's repeat_interleave on floats took ~20 ms of ~25
+        pixels = np.repeat(np.repeat(pixels, scale, axis=1), scale, axis=2)
     h, w = h * scale, w * scale
     cols = min(nrow, n)
     rows = -(-n // cols)
     grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, dtype=np.uint8)
-    pixels = (x.permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
     for i in range(n):
         r, k = divmod(i, cols)
         top, left = pad + r * (h + pad), pad + k * (w + pad)
@@ -171,6 +228,162 @@ def neighbours(control, value=None) -> list:
     return [_key(v) if isinstance(v, float) else v for v in out]
 
 
+def positions(control, fill: int = FILL) -> list:
+    """Every value `control` can take, when there are at most `fill` of them (else [])."""
+    options = getattr(control, "_options_values", None)
+    if options is not None:
+        return list(options) if len(options) <= fill else []
+    step = getattr(control, "step", None)
+    if step is None or not step or isinstance(control.value, bool) or not isinstance(control.value, (int, float)):
+        return []
+    lo, hi = control.min, control.max
+    count = int(round((hi - lo) / step)) + 1
+    if count > fill:
+        return []
+    if hasattr(control, "base"):  # FloatLogSlider: exponents
+        return [_key(control.base ** (lo + i * step)) for i in range(count)]
+    if isinstance(control.value, int) and isinstance(step, int):
+        return [lo + i * step for i in range(count)]
+    return [_key(lo + i * step) for i in range(count)]
+
+
+def state_key(values: dict):
+    """The cache key of a setting of the controls (None when a value cannot be hashed)."""
+    key = tuple((k, _key(v)) for k, v in values.items())
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class States:
+    """What a view shows for each setting of its controls: computed once, kept, computed ahead.
+
+    `compute(**values)` makes what the view shows for one setting (any object); `get(values)`
+    returns it, from memory when that setting was computed before (`size` settings are kept; 0:
+    none, and nothing is computed ahead). `moved(name, old, new)`, called after a control moved,
+    queues the settings a hand reaches next: the moved control one and two steps on, one back, then
+    every other control one step either way (`prefetch` of those), then, for a moved control with at
+    most `fill` positions, all its other positions, nearest first. They are computed one at a time
+    while the kernel is idle, as long as one setting costs under AHEAD_MAX_MS: while the kernel
+    computes, the next move of the hand waits, so an expensive view is only cached. Torch runs on
+    one thread here (`t2ilab.device.single_thread`): a view's small tensors are fastest so.
+    Counters for tests and benchmarks: `computed` (how many times `compute` ran), `last_ms`,
+    `cost_ms` (a running mean).
+    """
+
+    def __init__(self, compute: Callable, controls: dict, *, size: int = 256, prefetch: int = PREFETCH,
+                 fill: int = FILL) -> None:
+        self.compute, self.controls, self.size = compute, controls, size
+        self.prefetch, self.fill = (prefetch, fill) if size else (0, 0)
+        self._cache: OrderedDict = OrderedDict()
+        self._queue: list[dict] = []
+        self._timer = None
+        self._last_event = 0.0
+        self.computed, self.last_ms, self.cost_ms = 0, 0.0, 0.0
+
+    def values(self) -> dict:
+        return {name: c.value for name, c in self.controls.items()}
+
+    def __contains__(self, values: dict) -> bool:
+        return state_key(values) in self._cache
+
+    def get(self, values: dict):
+        """What `compute(**values)` returns, from memory when it was computed before."""
+        key = state_key(values)
+        if key is not None and key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        from ..device import single_thread
+
+        t0 = time.perf_counter()
+        with single_thread():
+            result = self.compute(**values)
+        self.computed += 1
+        self.last_ms = (time.perf_counter() - t0) * 1000
+        self.cost_ms = self.last_ms if self.computed == 1 else 0.5 * self.cost_ms + 0.5 * self.last_ms
+        if key is not None and self.size:
+            self._cache[key] = result
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return result
+
+    def clear(self) -> None:
+        """Forget every setting (what `compute` reads has changed behind the controls' back)."""
+        self._cache.clear()
+        self._queue = []
+
+    # -- computing ahead ---------------------------------------------------------------------
+    def moved(self, name: str, old, new) -> None:
+        """A control moved (and its new setting was shown): queue what a hand reaches next."""
+        self._last_event = time.perf_counter()
+        if self.prefetch and self.cost_ms <= AHEAD_MAX_MS:
+            self._plan(name, old, new)
+            self._arm()
+
+    def _plan(self, moved: str, old, new) -> None:
+        here, control = self.values(), self.controls[moved]
+        around = neighbours(control, new)
+        order = list(around)
+        if old is not None and _key(old) in [_key(v) for v in around]:
+            order = [v for v in around if _key(v) != _key(old)] + [old]  # keep going the same way first
+        values = []
+        if order and _key(order[0]) != _key(old):
+            values.append(order[0])
+            values += [v for v in neighbours(control, order[0]) if _key(v) != _key(new)][:1]
+        values += [v for v in order if v not in values]
+        near = [{**here, moved: v} for v in values]
+        for name, c in self.controls.items():
+            if name != moved:
+                near += [{**here, name: v} for v in neighbours(c)]
+        near = [s for s in near if s not in self][: self.prefetch]
+        queued = {state_key(s) for s in near}
+        everywhere = positions(control, self.fill)
+        if everywhere and isinstance(new, (int, float)) and not isinstance(new, bool):
+            up = old is None or not isinstance(old, (int, float)) or new >= old
+            everywhere.sort(key=lambda v: (abs(v - new), (v < new) == up))  # nearest, the way it went first
+        elif everywhere:  # menus: by distance in the list of options
+            keys = [_key(v) for v in everywhere]
+            at = keys.index(_key(new)) if _key(new) in keys else 0
+            everywhere = sorted(everywhere, key=lambda v: abs(keys.index(_key(v)) - at))
+        rest = [{**here, moved: v} for v in everywhere]
+        self._queue = near + [s for s in rest if s not in self and state_key(s) not in queued]
+
+    def _arm(self, delay: float = IDLE_S) -> None:
+        import asyncio
+
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._queue:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not inside a kernel's event loop (a script, a test): compute nothing ahead
+            return
+        self._timer = loop.call_later(delay, self._ahead)
+
+    def _ahead(self) -> None:
+        """Compute one queued setting if the kernel has been idle a moment, then come back for the next."""
+        self._timer = None
+        if time.perf_counter() - self._last_event < IDLE_S:
+            self._arm()
+            return
+        while self._queue and self.cost_ms <= AHEAD_MAX_MS:
+            values = self._queue.pop(0)
+            if values in self:
+                continue
+            try:
+                self.get(values)
+            except Exception:  # noqa: BLE001 - a setting that fails is computed (and explained) when reached
+                pass
+            break
+        if self.cost_ms > AHEAD_MAX_MS:
+            self._queue = []
+        self._arm(GAP_S)
+
+
 class LiveFigure:
     """`draw(**values)` under `controls` (name -> widget), redrawn in place on every change.
 
@@ -195,12 +408,8 @@ class LiveFigure:
 
         use_cjk()  # a Chinese prompt in a title shows as text, not boxes
         self.draw, self.controls, self.alt_text, self.caption_text = draw, dict(controls), alt, caption
-        self.scale, self.nrow, self.cache_size, self.prefetch = scale, nrow, cache, prefetch if cache else 0
-        self._cache: OrderedDict = OrderedDict()
-        self._queue: list[dict] = []
-        self._timer = None
-        self._last_event = 0.0
-        self.draws, self.last_ms, self.cost_ms, self.error = 0, 0.0, 0.0, None
+        self.scale, self.nrow, self.error = scale, nrow, None
+        self.states = States(self._draw_rendered, self.controls, size=cache, prefetch=prefetch)
         first = self._render(self.values())
         self.images = [alt_image(p, self.alt()) for p in first if isinstance(p, bytes)]
         self.outputs = [widgets.Output() for p in first if not isinstance(p, bytes)]
@@ -236,28 +445,19 @@ class LiveFigure:
         c = self.caption_text
         return "" if c is None else c(**values) if callable(c) else str(c)
 
-    def _render(self, values: dict) -> list:
-        key = tuple((k, _key(v)) for k, v in values.items())
-        try:
-            hash(key)
-        except TypeError:
-            key = None
-        if key is not None and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        t0 = time.perf_counter()
+    # Counters for tests and benchmarks (see States)
+    draws = property(lambda self: self.states.computed)
+    last_ms = property(lambda self: self.states.last_ms)
+    cost_ms = property(lambda self: self.states.cost_ms)
+
+    def _draw_rendered(self, **values) -> list:
         items = self.draw(**values)
-        self.draws += 1
         items = items if isinstance(items, tuple) else (items,)
-        rendered = [tensor_png(item, self.scale, self.nrow) if type(item).__name__ == "Tensor"
-                    else to_png(item, self.scale) or item for item in items]
-        self.last_ms = (time.perf_counter() - t0) * 1000
-        self.cost_ms = self.last_ms if self.draws == 1 else 0.5 * self.cost_ms + 0.5 * self.last_ms
-        if key is not None and self.cache_size:
-            self._cache[key] = rendered
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return rendered
+        return [tensor_png(item, self.scale, self.nrow) if type(item).__name__ == "Tensor"
+                else to_png(item, self.scale) or item for item in items]
+
+    def _render(self, values: dict) -> list:
+        return self.states.get(values)
 
     def _show(self, rendered: list) -> None:
         from IPython.display import clear_output, display
@@ -295,67 +495,12 @@ class LiveFigure:
 
     def refresh(self) -> None:
         """Forget every drawn state (what `draw` reads has changed) and redraw."""
-        self._cache.clear()
+        self.states.clear()
         self.redraw()
 
-    # -- events and drawing ahead ---------------------------------------------------------------
     def _changed(self, name: str, change) -> None:
-        self._last_event = time.perf_counter()
         self.redraw()
-        if self.prefetch and self.cost_ms <= AHEAD_MAX_MS:
-            self._plan(name, change.get("old"), change.get("new"))
-
-    def _plan(self, moved: str, old, new) -> None:
-        """Queue the states a hand reaches next: the moved control one and two steps on, one back,
-        then every other control one step either way."""
-        here, control = self.values(), self.controls[moved]
-        around = neighbours(control, new)
-        order = list(around)
-        if old is not None and _key(old) in [_key(v) for v in around]:
-            order = [v for v in around if _key(v) != _key(old)] + [old]  # keep going the same way first
-        values = []
-        if order and _key(order[0]) != _key(old):
-            values.append(order[0])
-            values += [v for v in neighbours(control, order[0]) if _key(v) != _key(new)][:1]
-        values += [v for v in order if v not in values]
-        states = [{**here, moved: v} for v in values]
-        for name, c in self.controls.items():
-            if name != moved:
-                states += [{**here, name: v} for v in neighbours(c)]
-        self._queue = states[: self.prefetch]
-        self._arm()
-
-    def _arm(self) -> None:
-        import asyncio
-
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._queue:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not inside a kernel's event loop (a script, a test): draw nothing ahead
-            return
-        self._timer = loop.call_later(IDLE_S, self._ahead)
-
-    def _ahead(self) -> None:
-        """Draw one queued state if the kernel has been idle a moment, then come back for the next."""
-        self._timer = None
-        if time.perf_counter() - self._last_event < IDLE_S:
-            self._arm()
-            return
-        while self._queue and self.cost_ms <= AHEAD_MAX_MS:
-            values = self._queue.pop(0)
-            key = tuple((k, _key(v)) for k, v in values.items())
-            if key in self._cache:
-                continue
-            try:
-                self._render(values)
-            except Exception:  # noqa: BLE001 - a state that fails is drawn (and explained) when reached
-                pass
-            break
-        self._arm()
+        self.states.moved(name, change.get("old"), change.get("new"))
 
     # -- display -----------------------------------------------------------------------------
     def static_png(self) -> bytes | None:
