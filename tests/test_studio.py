@@ -178,3 +178,17 @@ def test_conditioning_view_groups_the_one_hot_digits_by_attribute():
     c = ConditioningView(prompt="a big blue square on the left", dataset="shapes")
     assert "0100 000010 01 10000" in c.steps.value
     assert c._repr_mimebundle_()["text/plain"].endswith("one-hot 0100 000010 01 10000")
+
+
+def test_a_setting_seen_before_is_shown_from_memory_with_the_same_images():
+    studio = PromptStudio("a red circle", count=4)
+    first, made = studio.image.value, studio.states.computed
+    studio.seed.value = 1
+    studio.seed.value = 0
+    assert studio.image.value == first and studio.states.computed == made + 1  # seed 0 was not generated again
+    assert torch.equal(studio.result.images, generate("a red circle", model=studio.result.model, n=4, seed=0)[0])
+    view = ConditioningView("a red circle", seed=0)
+    before = view.image.value
+    view.seed.value = 3
+    view.seed.value = 0
+    assert view.image.value == before and view.states.computed == 2

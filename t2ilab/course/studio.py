@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from ..errors import T2ILabError
-from .widgets import alt_image, tensor_png
+from .widgets import States, alt_image, tensor_png
 
 if TYPE_CHECKING:
     import torch
@@ -178,21 +178,32 @@ class PromptStudio(_StaticView):
         self.attributes = widgets.HTML(description="understood", style=style)
         super().__init__([widgets.HBox([self.prompt, self.model]), widgets.HBox([self.seed, self.count]),
                           self.message, widgets.HBox([self.image, self.attributes])])
-        for control in (self.prompt, self.model, self.seed, self.count):
-            control.observe(lambda _change: self.update(), names="value")
+        # each setting's candidates are generated once and kept; a hand's next seeds are made ahead
+        self.states = States(self._generate, {"prompt": self.prompt, "model": self.model, "seed": self.seed,
+                                              "count": self.count}, size=128)
+        for name, control in self.states.controls.items():
+            control.observe(lambda change, name=name: self._changed(name, change), names="value")
         self.update()
+
+    def _generate(self, prompt: str, model: str, seed: int, count: int) -> tuple[Candidates, bytes]:
+        result = candidates(prompt, model, seed, count)
+        return result, tensor_png(result.images, scale=self.scale, nrow=self.nrow)
+
+    def _changed(self, name: str, change) -> None:
+        self.update()
+        if self.error is None:
+            self.states.moved(name, change["old"], change["new"])
 
     def update(self) -> None:
         """Generate for the current controls; a refused prompt keeps the last images and says why."""
         try:
-            result = candidates(self.prompt.value, self.model.value, self.seed.value, self.count.value)
+            result, png = self.states.get(self.states.values())
         except T2ILabError as e:
             self.error = " ".join(str(e).split())
             self.message.value = _refused(self.error) + (" (the images are still those of the last prompt)"
                                                          if self.result else "")
             return
-        self.result, self.error = result, None
-        self.png = tensor_png(result.images, scale=self.scale, nrow=self.nrow)
+        self.result, self.error, self.png = result, None, png
         self.image.value = self.png
         self.image.tooltip = result.alt()
         fixed = len(result.attributes) - len(result.open)
@@ -268,16 +279,25 @@ class ConditioningView(_StaticView):
         self.image = alt_image()
         super().__init__([widgets.HBox([self.prompt, self.dataset, self.seed]), self.steps,
                           widgets.HBox([self.onehot, self.image])])
-        for control in (self.prompt, self.dataset, self.seed):
-            control.observe(lambda _change: self.update(), names="value")
+        self.states = States(self._stages, {"prompt": self.prompt, "dataset": self.dataset, "seed": self.seed},
+                             size=128)
+        for name, control in self.states.controls.items():
+            control.observe(lambda change, name=name: self._changed(name, change), names="value")
         self.update()
 
+    def _changed(self, name: str, change) -> None:
+        self.update()
+        if self.error is None:
+            self.states.moved(name, change["old"], change["new"])
+
     def compute(self) -> dict:
-        """Every stage for the current controls (T2ILabError for a refused prompt)."""
+        """Every stage for the current controls (T2ILabError for a refused prompt); kept per setting."""
+        return self.states.get(self.states.values())
+
+    def _stages(self, prompt: str, dataset: str, seed: int) -> dict:
         from ..data.schema import schema
         from ..text import Vocabulary, labels_for, one_hot, parse, tokenize
 
-        prompt, dataset, seed = self.prompt.value, self.dataset.value, self.seed.value
         attributes = parse(prompt, dataset)
         labels = labels_for(attributes, dataset, n=1, seed=seed)
         names = schema(dataset)
@@ -293,7 +313,9 @@ class ConditioningView(_StaticView):
                 "values": {a: names[a][i] for a, i in zip(names, labels[0].tolist())},
                 "one_hot": one_hot(labels, dataset)[0].tolist(),
                 "embedding": seeded_encoder(dataset, self.dim)(labels)[0].tolist(),
-                "model": model, "image": image}
+                "model": model, "image": image,
+                "onehot_png": onehot_png(labels[0].tolist(), names),
+                "image_png": tensor_png(image, scale=4) if image is not None else None}
 
     def update(self) -> None:
         from ..data.schema import schema
@@ -312,14 +334,14 @@ class ConditioningView(_StaticView):
                  + f"  ->  {s['labels']}"),
                 ("one-hot", _grouped(s["one_hot"], schema(self.dataset.value))),
                 (f"embedding ({self.dim} per attribute)", " ".join(f"{x:+.2f}" for x in s["embedding"]))]
-        self.steps.value = _table(rows, header=("stage", "value"))
-        self.onehot_bytes = onehot_png(s["labels"], schema(self.dataset.value))
-        self.onehot.value = self.onehot_bytes
-        self.onehot.tooltip = f"one-hot conditioning vector for the prompt {self.prompt.value!r}, seed {self.seed.value}"
-        self.image_bytes = tensor_png(s["image"], scale=4) if s["image"] is not None else None
+        self.image_bytes = s["image_png"]  # the pictures first: they are what a hand waits for
         if self.image_bytes is not None:
             self.image.value = self.image_bytes
             self.image.tooltip = self.alt()
+        self.onehot_bytes = s["onehot_png"]
+        self.onehot.value = self.onehot_bytes
+        self.onehot.tooltip = f"one-hot conditioning vector for the prompt {self.prompt.value!r}, seed {self.seed.value}"
+        self.steps.value = _table(rows, header=("stage", "value"))
 
     def alt(self) -> str:
         return (f"image drawn by {self.state['model']} for the prompt {self.prompt.value!r}, seed {self.seed.value}"
