@@ -28,7 +28,7 @@ def best_of(fn, repeats: int = 3) -> float:
 
 def machine() -> dict:
     """Cores, CPU model, device and torch version: what the numbers were measured on."""
-    from t2ilab import device
+    from t2ilab.device import device
 
     cpu = platform.processor() or "unknown"
     try:
