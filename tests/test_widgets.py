@@ -258,3 +258,28 @@ def test_positions_of_small_controls_and_none_for_large_ones():
     assert live.positions(widgets.Dropdown(options=["a", "b"], value="a")) == ["a", "b"]
     assert live.positions(widgets.IntSlider(value=0, min=0, max=99)) == []  # more than FILL: neighbours only
     assert live.positions(widgets.Text(value="x")) == []
+
+
+def test_only_animated_artists_are_redrawn_until_something_else_changes(monkeypatch):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig, ax = live.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [0.5, 0.5], color="k")  # stays
+    moving, = ax.plot([0, 1], [-0.5, -0.5], lw=6, color="r", animated=True)
+    ax.set_ylim(-1, 1)
+    full = []
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self, _d=FigureCanvasAgg.draw: (full.append(1), _d(self))[1])
+    first = live.figure_png(fig)
+    moving.set_ydata([0.8, 0.8])
+    second = live.figure_png(fig)
+    assert len(full) == 1 and second != first  # the move drew only the animated line, over the kept background
+
+    def red_rows(png):
+        a = torch.from_numpy(__import__("numpy").asarray(Image.open(io.BytesIO(png))).copy()).int()
+        red = (a[..., 0] > 200) & (a[..., 1] < 80)
+        return red.any(1).nonzero().flatten().tolist()
+
+    assert max(red_rows(second)) < min(red_rows(first))  # the red line moved up, and its old place is clean
+    ax.set_facecolor("0.9")  # not animated: the figure is drawn in full again
+    live.figure_png(fig)
+    assert len(full) == 2

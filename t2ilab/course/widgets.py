@@ -45,6 +45,15 @@ Plot a few hundred points per curve, not thousands (a third of the drawing time)
 `tight_layout` out of `draw`, and return the same figure every time (it is drawn and encoded at
 once, so the kept PNGs of earlier states stay right). A figure from `subplots` needs no
 `plt.close`.
+
+Faster still (a few ms a move instead of ~50): create what moves with `animated=True`
+(`ax.plot(..., animated=True)`, `ax.set_title("", animated=True)`, `ax.axvline(..., animated=True)`,
+`ax.text(..., animated=True)`; not axis labels, which their axis always draws). `figure_png` then
+draws the rest (axes, ticks, labels, the lines that stay) once, keeps that picture, and on each
+move draws only the animated artists over it: matplotlib's blitting (16 against ~120 ms for three
+panels on a busy machine). Update them with `set_text` / `set_data` / `set_offsets` / `set_height`:
+`ax.set_title(...)` again marks the figure as changed. Changing an artist that is not animated
+is still right, only slower: the figure is drawn in full again.
 """
 from __future__ import annotations
 
@@ -82,7 +91,7 @@ def figure_png(fig, dpi: int = DPI) -> bytes:
         if fig.dpi != dpi:
             fig.dpi = dpi
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        canvas.draw()
+        _draw(fig, canvas)
         rgba = np.asarray(canvas.buffer_rgba())
         if rgba[..., 3].min() < 255:  # a transparent background: onto white, as a page shows it
             alpha = rgba[..., 3:] / 255.0
@@ -94,6 +103,28 @@ def figure_png(fig, dpi: int = DPI) -> bytes:
     finally:
         plt.close(fig)  # a figure pyplot does not manage (from `subplots`) is left as it is
     return buf.getvalue()
+
+
+def _draw(fig, canvas) -> None:
+    """Draw `fig` on its Agg canvas; only its `animated=True` artists when nothing else changed.
+
+    matplotlib's blitting idiom: a full draw leaves out the animated artists; its picture (the
+    background: axes, ticks, labels, every line that stays) is kept, and the next time only the
+    animated artists are drawn over a copy of it. Any change to an artist that is not animated
+    marks the figure stale (animated ones do not), and the figure is drawn in full again.
+    """
+    background = getattr(fig, "_t2ilab_background", None)
+    if background is None or fig.stale or background[0] != canvas.get_width_height():
+        canvas.draw()  # everything but the animated artists
+        moving = sorted(fig.findobj(lambda a: a.get_animated() and a is not fig), key=lambda a: a.get_zorder())
+        fig._t2ilab_background = background = (canvas.get_width_height(), canvas.copy_from_bbox(fig.bbox), moving)
+        if not moving:
+            return
+    else:
+        canvas.restore_region(background[1])
+    for artist in background[2]:
+        fig.draw_artist(artist)
+    fig.stale = False
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, dpi: int = DPI, **kwargs):
