@@ -1,11 +1,13 @@
-"""t2ilab: describe an image in words, get one, and learn every equation that made it."""
+"""t2ilab: describe an image in words, get one, and learn every equation that made it.
+
+Importing the package loads nothing heavy, so that `t2ilab --help` and `t2ilab parse` answer
+without torch. The device and torch's CPU threads live in `t2ilab.device`, which every module
+that uses torch imports (setting the threads when it is first imported).
+"""
 from __future__ import annotations
+
+from .errors import T2ILabError
 
 __version__ = "0.1.0"
 
-from .device import device, set_threads  # noqa: E402
-from .errors import T2ILabError  # noqa: E402
-
-set_threads()
-
-__all__ = ["device", "set_threads", "T2ILabError", "__version__"]
+__all__ = ["T2ILabError", "__version__"]

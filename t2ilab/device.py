@@ -3,6 +3,12 @@
 `device()` picks CUDA, then Apple MPS, then the CPU; `T2ILAB_DEVICE` overrides. `cpu_quota()`
 reads the container's CPU limit (cgroup v2 `cpu.max`, or v1 `cfs_quota_us`) so that a JupyterHub
 pod with 2 CPUs on a 64-core host uses 2 threads, not 64.
+
+Importing this module sets torch's threads once (`set_threads()`, at the bottom). Every t2ilab
+module that uses torch imports it, directly or through its package (tests/test_device.py checks
+this), so that `import t2ilab` and `t2ilab parse` stay free of torch while any model, loss or
+training step runs on the right number of threads. A later `torch.set_num_threads` of your own
+wins; `T2ILAB_THREADS` or `OMP_NUM_THREADS` in the environment choose the number instead.
 """
 from __future__ import annotations
 
@@ -93,9 +99,21 @@ def cpu_threads(root: Path = _CGROUP) -> int:
     return max(1, cores)
 
 
+def wanted_threads() -> int:
+    """`$T2ILAB_THREADS`, else `$OMP_NUM_THREADS` (which torch itself follows), else `cpu_threads()`."""
+    for name in ("T2ILAB_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            if not value.isdigit() or not 1 <= int(value) <= 4096:
+                raise T2ILabError(f"{name}={value!r} is not a number of threads: set it to a whole number "
+                                  "such as 2, or unset it to follow the CPUs this process may use")
+            return int(value)
+    return cpu_threads()
+
+
 def set_threads() -> int:
-    """Make torch use `cpu_threads()` threads (or `$T2ILAB_THREADS`); returns the number set."""
-    n = int(os.environ.get("T2ILAB_THREADS", 0)) or cpu_threads()
+    """Make torch use `wanted_threads()` threads; returns the number set."""
+    n = wanted_threads()
     torch.set_num_threads(n)
     return n
 
@@ -113,3 +131,6 @@ def single_thread():
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+set_threads()  # once, when the first torch-using t2ilab module is imported (see the module's docstring)

@@ -14,6 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from . import device as _device  # noqa: F401  (sets torch's threads when first imported)
 from .errors import T2ILabError
 from .validate import replace, temporary
 

@@ -30,6 +30,7 @@ def test_torch_threads_follow_quota(monkeypatch):
     before = torch.get_num_threads()
     try:
         monkeypatch.delenv("T2ILAB_THREADS", raising=False)
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
         assert set_threads() == cpu_threads() == torch.get_num_threads()
         monkeypatch.setenv("T2ILAB_THREADS", "1")
         assert set_threads() == 1 == torch.get_num_threads()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from .. import device  # noqa: F401  (sets torch's threads when first imported)
+
 
 def _show(v) -> str:
     if isinstance(v, torch.Tensor):

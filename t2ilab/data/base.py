@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .. import device  # noqa: F401  (sets torch's threads when first imported)
+
 CaptionFn = Callable[[dict, np.random.Generator], str]
 
 

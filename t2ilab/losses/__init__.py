@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from t2ilab import device  # noqa: F401  (sets torch's threads when first imported)
+
 from t2ilab.losses.gan import (
     auxiliary_classifier_loss,
     discriminator_loss,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from .. import device  # noqa: F401  (sets torch's threads when first imported)
 from ..errors import T2ILabError
 from .gan import ConditionalGAN
 from .judge import Judge
