@@ -41,6 +41,8 @@ its artists updated, ~50 ms, which is cheap enough to be drawn ahead::
 
     live_figure(draw, {"mu": widgets.FloatSlider(...)})
 
+The figure and its artists are notebook globals that `draw` reads: give them names no later cell
+reuses (`gamma_fig`, `gamma_marker`, not `fig`, `t`), or a later cell changes what the slider draws.
 Plot a few hundred points per curve, not thousands (a third of the drawing time), keep
 `tight_layout` out of `draw`, and return the same figure every time (it is drawn and encoded at
 once, so the kept PNGs of earlier states stay right). A figure from `subplots` needs no
