@@ -29,7 +29,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
               loss: str = "nonsaturating", lr_g: float = 2e-3, lr_d: float = 2e-3, batch: int = 32,
               batch_end: int | None = None, k: int = 1, latent: int = 32, auxiliary: bool = True,
               projection: bool = False, spectral: bool = False, aux_weight: float = 1.0,
-              lr_final: float = 0.1, n: int = 20000, live=None, progress: bool = True,
+              lr_final: float = 0.1, n: int = 50000, live=None, progress: bool = True,
               checkpoint=None, checkpoint_every: float = 30.0, init=None, started: float | None = None,
               device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
     """A conditional DCGAN on `dataset`. `batch_end` grows the batch over the budget (None: fixed)."""
