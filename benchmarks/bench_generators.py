@@ -9,6 +9,8 @@ counts importing torch, about 2 s more). Each mark records the load average befo
 machine may be shared: a loaded machine gives pessimistic marks) and the CPU seconds it used.
 `steps_to_quality` (the steps of the first mark with seen and held-out accuracy >= 0.95) is what
 t2ilab/train/quality.py's table holds.
+`by_steps` (`python benchmarks/bench_generators.py steps [vae|gan]`): accuracy after fixed step budgets, which a
+loaded machine does not change (only their seconds).
 Run: python benchmarks/bench_generators.py [gan|vae]
 """
 from __future__ import annotations
@@ -50,6 +52,27 @@ def time_to_quality(kind: str) -> dict:
     return marks
 
 
+def quality_by_steps(kind: str, budgets: tuple[int, ...]) -> dict:
+    """Prompt accuracy after step budgets (default settings, seed 0): what a budget in steps gives,
+    whatever the machine's load; with the training seconds and CPU seconds it took here."""
+    out = {}
+    for steps in budgets:
+        load = float(open("/proc/loadavg").read().split()[0])
+        cpu = time.process_time()
+        model, history = train(kind, "shapes", steps=steps, seed=0, progress=False)
+        scores = evaluate(model, samples=1000)
+        out[str(steps)] = {"prompt_accuracy": round(scores["prompt_accuracy"], 4),
+                           "heldout_accuracy": round(scores["heldout_accuracy"], 4),
+                           "training_seconds": round(history.seconds[-1], 2),
+                           "cpu_seconds": round(time.process_time() - cpu, 2), "load_avg_1min": load,
+                           "threads": torch.get_num_threads()}
+        print(kind, steps, "steps", out[str(steps)], flush=True)
+    return out
+
+
+STEP_BUDGETS = {"vae": (600, 900), "gan": (1000,)}
+
+
 def steps_to_quality(marks: dict) -> int | None:
     """The steps of the first mark at which seen and held-out prompt accuracy are both >= 0.95."""
     good = [m for m in marks.values() if min(m["prompt_accuracy"], m["heldout_accuracy"]) >= 0.95]
@@ -68,6 +91,17 @@ def source_prompt(n: int = 100) -> dict:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["steps"]:  # only the step budgets, merged into the last results
+        import json
+
+        from common import RESULTS
+
+        for kind in sys.argv[2:] or ["vae", "gan"]:
+            old = json.loads((RESULTS / f"{kind}.json").read_text())
+            machine = old.pop("machine", None)
+            old.pop("date", None)
+            write(kind, {**old, "by_steps": quality_by_steps(kind, STEP_BUDGETS[kind]), "marks_machine": machine})
+        sys.exit()
     for kind in sys.argv[1:] or ["vae", "gan"]:
         shipped = {name: rounded(evaluate(name)) for name, e in hub.manifest().items() if e["kind"] == kind}
         marks = time_to_quality(kind)

@@ -100,10 +100,13 @@ def small_shapes():
 
 
 def test_far_from_quality_names_the_steps_needed():
-    q = quality.STEPS_TO_QUALITY[("vae", "shapes")][0]
+    q, accuracy = quality.STEPS_TO_QUALITY[("vae", "shapes")]
     line = quality.far_from_quality("vae", "shapes", 24, 6.0)
     assert line == (f"24 steps: far too few for shapes; about {q:,} steps ({q * 6 / 24:,.0f} s here) give prompt "
-                    "accuracy 0.95 (train longer: --seconds or --steps)")
+                    f"accuracy {accuracy:g} (train longer: --seconds or --steps)")
+    assert quality.far_from_quality("vae", "shapes", 100, 3.0) == (      # by hand: 900 steps at 30 ms
+        "100 steps: far too few for shapes; about 900 steps (27 s here) give prompt accuracy 0.94 "
+        "(train longer: --seconds or --steps)")
     assert quality.far_from_quality("vae", "shapes", q // 2, 6.0) is None       # half-way is not "far"
     assert quality.far_from_quality("vae", "fashion", 24, 6.0) is None          # nothing measured: nothing said
     assert quality.far_from_quality("judge", "shapes", 1, 1.0) is None

@@ -1,19 +1,19 @@
 """How many steps a model needs on a dataset before its prompts come out right.
 
 `t2ilab train` says in one line when a run ended far from that ("24 steps: far too few for
-shapes; about 900 steps (13 s here) give 0.95"), instead of saving a model that draws smudges
-without a word. The table holds steps, not seconds, so it does not depend on the machine; the
+shapes; about 900 steps (13 s here) give prompt accuracy 0.94"), instead of saving a model that
+draws smudges without a word. The table holds steps, not seconds, so it does not depend on the machine; the
 seconds are estimated from the run's own speed.
 """
 from __future__ import annotations
 
-# (kind, dataset) -> (steps, prompt accuracy they give), from scratch with `t2ilab train`'s
-# default settings, seed 0. Measured by benchmarks/bench_generators.py: the first of its time
-# marks (5/10/15/30/60 s) at which seen and held-out prompt accuracy were both >= 0.95, in
-# benchmarks/results/vae.json and gan.json ("shapes" -> mark -> "steps").
+# (kind, dataset) -> (steps, prompt accuracy they gave), from scratch with `t2ilab train`'s default
+# settings, seed 0, 1000 samples read by the shipped judge: the `by_steps` budgets of
+# benchmarks/bench_generators.py in benchmarks/results/vae.json (900 steps: 0.938 seen, 0.939
+# held-out) and gan.json (1000 steps: 0.900 seen, 0.886 held-out), measured on 2026-12-02.
 STEPS_TO_QUALITY: dict[tuple[str, str], tuple[int, float]] = {
-    ("vae", "shapes"): (900, 0.95),
-    ("gan", "shapes"): (1000, 0.95),
+    ("vae", "shapes"): (900, 0.94),
+    ("gan", "shapes"): (1000, 0.9),
 }
 FAR = 0.5  # a run that took fewer than this fraction of the steps is "far from quality"
 
