@@ -39,14 +39,18 @@ WIDGETS = {
     "05": [("pixel errors: shift", "live_figure(draw_pixels", "shift (px)", "slider"),
            ("precision and recall: k", "live_figure(draw_toy", "k", "slider")],
 }
-PROMPTS = {"00": ["a red circle on the left", PROMPT_ZH], "03": ["a small blue square at the top", "a big red circle on the left"]}
+# prompt boxes cycle through their prompts: the first time each is new (generated), then revisited
+# (a view keeps what it made: a student going back to an earlier prompt)
+PROMPTS = {"00": ["a red circle on the left", PROMPT_ZH, "a big green triangle in the center", "a small yellow circle at the bottom"],
+           "03": ["a small blue square at the top", "a big red circle on the left", "a big green triangle in the center",
+                  "a small yellow circle at the bottom"]}
 
 
 def stats(times: list[float], revisits: list[bool] | None = None) -> dict:
     out = {"median": round(statistics.median(times), 1),
            "p90": round(statistics.quantiles(times, n=10, method="inclusive")[-1], 1),
            "min": round(min(times), 1), "max": round(max(times), 1), "moves": len(times)}
-    if revisits:  # slider positions seen before (served from the view's cache) against new ones
+    if revisits:  # slider positions or prompts seen before (served from the view's cache) against new ones
         for label, pick in (("new_positions", False), ("revisited_positions", True)):
             part = [t for t, r in zip(times, revisits) if r == pick]
             if part:
@@ -57,11 +61,12 @@ def stats(times: list[float], revisits: list[bool] | None = None) -> dict:
 def measure(nb: Notebook, root, description: str, kind: str, prompts: list[str]) -> list[float]:
     """`MOVES` timed moves of one control (after one warm-up move, not counted)."""
     if kind == "prompt":
-        texts = [prompts[i % 2] for i in range(MOVES + 1)]
+        texts = [prompts[i % len(prompts)] for i in range(MOVES + 1)]
         out = []
         for text in texts:
             out.append(nb.type_prompt(root, description, text))
             time.sleep(PAUSE_S)
+        measure.revisits = [text in texts[:i + 1] for i, text in enumerate(texts[1:])]
         return out[1:]
     slider = nb.control(root, description)
     slider.wait_for(state="visible")
@@ -146,8 +151,10 @@ if __name__ == "__main__":
                           "not yet": sorted(k for k, ok in within.items() if not ok)},
         "measured": {"from": "keydown in the page", "to": "an <img> src of the widget's cell changes (MutationObserver)",
                      "moves": (f"{MOVES} per widget after one warm-up move, one every {PAUSE_S} s (a hand's pace); sliders "
-                               "scrub: 3 steps on, 6 back, 3 on (new positions are drawn, revisited ones come "
-                               "from the view's cache); prompt boxes alternate two prompts"),
+                               "scrub: 3 steps on, 6 back, 3 on (new positions are drawn or were drawn ahead, revisited ones come "
+                               "from the view's cache); prompt boxes cycle through 4 prompts (3 new, then revisited)"),
                      "browser": "headless Chromium via Playwright; JupyterLab (lessons, T2ILAB_FAST=1) and Voilà (studio)",
-                     "load_average_at_start": [round(x, 2) for x in load]},
+                     "load_average_at_start": [round(x, 2) for x in load],
+                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                     "cores": os.cpu_count()},
     })

@@ -71,7 +71,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PREFETCH = 3  # neighbouring states drawn ahead after a move
 IDLE_S = 0.03  # how long the kernel must have been idle before a state is drawn ahead
 GAP_S = 0.005  # between two states drawn ahead: lets a waiting key press in first
-FILL = 41  # a control with at most this many positions has all of them drawn ahead, nearest first
+FILL = 41  # a control with at most this many positions has all of them drawn ahead, nearest first,
+FILL_MAX_MS = 25.0  # when a state costs at most this (else only PREFETCH states: a hand's move would wait)
 # A state that takes longer than this to draw is not drawn ahead: while the kernel draws, the next
 # move of the hand waits, so drawing ahead would make an expensive view slower, not faster.
 AHEAD_MAX_MS = 100.0
@@ -85,7 +86,6 @@ def figure_png(fig, dpi: int = DPI) -> bytes:
     `bbox_inches="tight"` (another drawing pass): lay the figure out with `tight_layout` instead.
     """
     import matplotlib.pyplot as plt
-    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image as PILImage
 
@@ -94,14 +94,11 @@ def figure_png(fig, dpi: int = DPI) -> bytes:
             fig.dpi = dpi
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         _draw(fig, canvas)
-        rgba = np.asarray(canvas.buffer_rgba())
-        if rgba[..., 3].min() < 255:  # a transparent background: onto white, as a page shows it
-            alpha = rgba[..., 3:] / 255.0
-            rgb = (rgba[..., :3] * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
-        else:
-            rgb = rgba[..., :3]
+        rgba = PILImage.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        if rgba.getextrema()[3][0] < 255:  # a transparent background: onto white, as a page shows it
+            rgba = PILImage.alpha_composite(PILImage.new("RGBA", rgba.size, "white"), rgba)
         buf = io.BytesIO()
-        PILImage.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
+        rgba.convert("RGB").save(buf, format="PNG", compress_level=1)
     finally:
         plt.close(fig)  # a figure pyplot does not manage (from `subplots`) is left as it is
     return buf.getvalue()
@@ -298,7 +295,8 @@ class States:
     none, and nothing is computed ahead). `moved(name, old, new)`, called after a control moved,
     queues the settings a hand reaches next: the moved control one and two steps on, one back, then
     every other control one step either way (`prefetch` of those), then, for a moved control with at
-    most `fill` positions, all its other positions, nearest first. They are computed one at a time
+    most `fill` positions, all its other positions, nearest first (only for a view whose settings
+    cost at most FILL_MAX_MS: a hand's move that arrives meanwhile waits for the one being made). They are computed one at a time
     while the kernel is idle, as long as one setting costs under AHEAD_MAX_MS: while the kernel
     computes, the next move of the hand waits, so an expensive view is only cached. Torch runs on
     one thread here (`t2ilab.device.single_thread`): a view's small tensors are fastest so.
@@ -372,7 +370,7 @@ class States:
                 near += [{**here, name: v} for v in neighbours(c)]
         near = [s for s in near if s not in self][: self.prefetch]
         queued = {state_key(s) for s in near}
-        everywhere = positions(control, self.fill)
+        everywhere = positions(control, self.fill) if self.cost_ms <= FILL_MAX_MS else []
         if everywhere and isinstance(new, (int, float)) and not isinstance(new, bool):
             up = old is None or not isinstance(old, (int, float)) or new >= old
             everywhere.sort(key=lambda v: (abs(v - new), (v < new) == up))  # nearest, the way it went first
