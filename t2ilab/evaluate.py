@@ -8,7 +8,7 @@ import torch
 
 from . import hub
 from .data import load
-from .data.schema import HELDOUT, SCHEMAS
+from .schema import HELDOUT, SCHEMAS
 from .errors import T2ILabError
 from .metrics.accuracy import attribute_accuracy, prompt_accuracy
 from .metrics.diversity import diversity_ratio
@@ -22,7 +22,7 @@ MAX_SAMPLES = 20_000   # 20,000 32x32 RGB images are 250 MB per set; more is not
 
 def combos(dataset: str, heldout: bool, n: int, seed: int) -> torch.Tensor:
     """`n` label tuples drawn uniformly from the seen (or the held-out) combinations."""
-    from .data.schema import schema
+    from .schema import schema
     from .validate import check_count, check_seed
 
     check_count(n, "n", 1, 1_000_000)
@@ -72,7 +72,7 @@ def evaluate(model: str | torch.nn.Module, samples: int = 1000, seed: int = 0, j
 
     `judge` is a judge model or its name/path (default: the dataset's shipped judge; an image
     folder has none, so give one trained on it)."""
-    from .data.schema import schema
+    from .schema import schema
     from .validate import check_count, check_seed
 
     check_count(samples, "--samples", 10, MAX_SAMPLES, "at least 10 for stable metrics; 1000 is usual")

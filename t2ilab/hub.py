@@ -77,7 +77,7 @@ def save(model: torch.nn.Module, path: str | Path, *, extra: dict | None = None,
     must be its own. The header also carries a digest
     of the tensors (checked by `load`), and for a model of an image folder the folder's prompts,
     so the file alone can be used anywhere."""
-    from .data.schema import SCHEMAS, folder_vocabulary
+    from .schema import SCHEMAS, folder_vocabulary
 
     own_kind, own_dataset = getattr(model, "kind", None), getattr(model, "dataset", None)
     if kind is not None and kind != own_kind:
@@ -182,7 +182,7 @@ def read_metadata(path: Path) -> dict:
     A folder model's prompts are registered with the parser as a side effect."""
     from safetensors import safe_open
 
-    from .data.schema import SCHEMAS, register_folder
+    from .schema import SCHEMAS, register_folder
     from .models import KINDS
 
     path = Path(path)

@@ -2,7 +2,7 @@
 import pytest
 
 from t2ilab.data import load
-from t2ilab.data.schema import describe
+from t2ilab.schema import describe
 from t2ilab.text import parse
 
 
@@ -16,7 +16,7 @@ def test_every_caption_parses_to_its_labels(name):
 
 def test_fashion_captions_parse(tmp_path):
     from t2ilab.data.fashion import CAPTION_WORDS  # noqa: F401  (module import check)
-    from t2ilab.data.schema import SCHEMAS
+    from t2ilab.schema import SCHEMAS
 
     for item in SCHEMAS["fashion"]["item"]:
         assert parse(f"a photo of a {item}", "fashion") == {"item": item}

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from t2ilab.data import image_folder
-from t2ilab.data.schema import folder_vocabulary
+from t2ilab.schema import folder_vocabulary
 from t2ilab.errors import T2ILabError
 from t2ilab.text import parse
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from t2ilab.data.schema import SCHEMAS
+from t2ilab.schema import SCHEMAS
 from t2ilab.errors import T2ILabError
 from t2ilab.text import TextEncoder, labels_for, one_hot
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from t2ilab.data.schema import SCHEMAS
+from t2ilab.schema import SCHEMAS
 from t2ilab.errors import T2ILabError
 from t2ilab.text import guess_dataset, parse
 from t2ilab.text.lexicon import NEUTRAL, STOP_WORDS, SYNONYMS, phrases

@@ -73,7 +73,7 @@ class Candidates:
 
     def sampled(self, attribute: str) -> list[str]:
         """The value of `attribute` in each image (the same for all when the prompt fixed it)."""
-        from ..data.schema import schema
+        from ..schema import schema
 
         values = schema(self.dataset)[attribute]
         column = list(schema(self.dataset)).index(attribute)
@@ -266,7 +266,7 @@ class ConditioningView(_StaticView):
     """
 
     def __init__(self, prompt: str = "a red circle", dataset: str = "shapes", seed: int = 0, dim: int = 4) -> None:
-        from ..data.schema import SCHEMAS
+        from ..schema import SCHEMAS
 
         style = {"description_width": "initial"}
         self.dim, self.state, self.error = dim, None, None
@@ -295,7 +295,7 @@ class ConditioningView(_StaticView):
         return self.states.get(self.states.values())
 
     def _stages(self, prompt: str, dataset: str, seed: int) -> dict:
-        from ..data.schema import schema
+        from ..schema import schema
         from ..text import Vocabulary, labels_for, one_hot, parse, tokenize
 
         attributes = parse(prompt, dataset)
@@ -318,7 +318,7 @@ class ConditioningView(_StaticView):
                 "image_png": tensor_png(image, scale=4) if image is not None else None}
 
     def update(self) -> None:
-        from ..data.schema import schema
+        from ..schema import schema
 
         try:
             s = self.compute()
@@ -348,7 +348,7 @@ class ConditioningView(_StaticView):
                 if self.state and self.state["model"] else "")
 
     def _static(self):
-        from ..data.schema import schema
+        from ..schema import schema
 
         if self.state is None:
             return self.steps.value, None, f"ConditioningView: refused: {self.error}"
@@ -368,7 +368,7 @@ class EmbeddingTable(_StaticView):
     """
 
     def __init__(self, dataset: str = "shapes", dim: int = 4, seed: int = 0) -> None:
-        from ..data.schema import SCHEMAS
+        from ..schema import SCHEMAS
 
         style = {"description_width": "initial"}
         self.dataset = widgets.Dropdown(options=list(SCHEMAS), value=dataset, description="dataset", style=style)

@@ -13,7 +13,7 @@ from .fashion import fashion
 from .folder import image_folder
 from .preview import preview
 from .scenes import scenes
-from .schema import HELDOUT, SCHEMAS, describe
+from ..schema import HELDOUT, SCHEMAS, describe
 from .shapes import shapes
 
 __all__ = ["load", "shapes", "scenes", "fashion", "image_folder", "preview", "CaptionedImages",

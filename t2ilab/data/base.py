@@ -88,7 +88,7 @@ def sample_labels(dataset: str, n: int, split: str, rng: np.random.Generator) ->
     import itertools
 
     from ..errors import T2ILabError
-    from .schema import HELDOUT, SCHEMAS
+    from ..schema import HELDOUT, SCHEMAS
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise T2ILabError(f"n must be a positive whole number of images, got {n!r}: try n=10000")

@@ -15,7 +15,7 @@ import torch
 
 from ..errors import T2ILabError
 from .base import CaptionedImages
-from .schema import SCHEMAS
+from ..schema import SCHEMAS
 
 SCHEMA = SCHEMAS["fashion"]
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

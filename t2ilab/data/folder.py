@@ -146,7 +146,7 @@ def _register(root: Path, classes: list[str], labels: list[int], captions: list[
     """Tell the parser this folder's prompts: class names, and each caption as its images' class."""
     from collections import Counter
 
-    from .schema import register_folder
+    from ..schema import register_folder
 
     by_caption: dict[str, Counter] = {}
     for text, k in zip(captions or [], labels):

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .base import CaptionedImages, sample_labels
-from .schema import SCHEMAS
+from ..schema import SCHEMAS
 
 SCHEMA = SCHEMAS["shapes"]
 SIZE = 32

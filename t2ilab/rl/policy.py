@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.schema import schema as dataset_schema
+from ..schema import schema as dataset_schema
 from ..errors import T2ILabError
 from ..losses import categorical_kl, gaussian_kl
 from ..validate import check_seed

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import torch
 
-from ..data.schema import schema as dataset_schema
+from ..schema import schema as dataset_schema
 from ..errors import T2ILabError
 from ..validate import check_seed
 

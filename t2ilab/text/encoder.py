@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import device  # noqa: F401  (sets torch's threads when first imported)
-from ..data.schema import schema as dataset_schema
+from ..schema import schema as dataset_schema
 from ..errors import T2ILabError
 from .parse import parse
 

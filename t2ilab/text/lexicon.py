@@ -8,7 +8,7 @@ ignored everywhere ("a", "please", 我想要).
 """
 from __future__ import annotations
 
-from ..data.schema import SCHEMAS
+from ..schema import SCHEMAS
 
 SYNONYMS: dict[str, dict[str, dict[str, list[str]]]] = {
     "shapes": {

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 import warnings
 
-from ..data.schema import schema
+from ..schema import schema
 from ..errors import T2ILabError
 from .parse import check_prompt, parse
 

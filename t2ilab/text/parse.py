@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 
-from ..data.schema import SCHEMAS, FolderVocabulary, folder_vocabulary, schema
+from ..schema import SCHEMAS, FolderVocabulary, folder_vocabulary, schema
 from ..errors import T2ILabError
 from .lexicon import ATTRIBUTE_PLURALS, COUNT_WORDS, NEUTRAL, STOP_WORDS, phrases
 from .tokenize import is_chinese, tokenize

@@ -73,7 +73,7 @@ class Vocabulary:
     @classmethod
     def for_dataset(cls, name: str) -> Vocabulary:
         """Every token the prompt parser of a built-in dataset knows (sorted, so ids are stable)."""
-        from ..data.schema import schema
+        from ..schema import schema
         from .lexicon import NEUTRAL, STOP_WORDS, phrases
 
         schema(name)  # a clear error for an unknown dataset

@@ -213,7 +213,7 @@ class Run:
 
     def previous(self):
         """With --resume: the model to continue (checked against kind and dataset) and its history."""
-        from ..data.schema import canonical
+        from ..schema import canonical
 
         meta = hub.read_metadata(self.out / "model.safetensors")
         if meta["kind"] != self.kind:
@@ -280,7 +280,7 @@ def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: 
     """`t2ilab train`. A --seconds budget is wall-clock time counted from `started` (the `clock`
     reading when the command started; default: now): start-up, training and the final save all
     fit in it. The CLI passes the process's start (`loop.process_started()`)."""
-    from ..data.schema import SCHEMAS
+    from ..schema import SCHEMAS
 
     started = clock() if started is None else started
 

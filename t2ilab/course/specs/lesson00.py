@@ -5,7 +5,7 @@ datasets, some attributes open) and returns what the student's function makes of
 """
 from t2ilab.course.spec import Exercise
 
-SETUP = "import random\nimport torch\nfrom t2ilab.data.schema import schema\nfrom t2ilab.text import parse\n"
+SETUP = "import random\nimport torch\nfrom t2ilab.schema import schema\nfrom t2ilab.text import parse\n"
 
 EXERCISES = [
     Exercise(

@@ -5,7 +5,7 @@ separators), phrases of every dataset in other cases and with spaces, random lab
 """
 from t2ilab.course.spec import Exercise
 
-SETUP = ("import random\nimport torch\nfrom t2ilab.data.schema import schema\n"
+SETUP = ("import random\nimport torch\nfrom t2ilab.schema import schema\n"
          "from t2ilab.text.lexicon import NEUTRAL, SYNONYMS\nfrom t2ilab.text.tokenize import chinese_words\n")
 
 EXERCISES = [

@@ -73,7 +73,7 @@ def folder_vocabulary(dataset: str) -> FolderVocabulary | None:
     if name in FOLDERS:
         return FOLDERS[name]
     if Path(name).is_dir():
-        from .folder import read_vocabulary
+        from .data.folder import read_vocabulary
 
         return read_vocabulary(name)
     return None
@@ -81,7 +81,7 @@ def folder_vocabulary(dataset: str) -> FolderVocabulary | None:
 
 def schema(dataset: str) -> dict[str, list[str]]:
     """The attribute schema of a built-in dataset or of an image folder ({"label": class names})."""
-    from ..errors import T2ILabError
+    from .errors import T2ILabError
 
     if dataset in SCHEMAS:
         return SCHEMAS[dataset]
@@ -113,7 +113,7 @@ HELDOUT: dict[str, list[tuple[int, ...]]] = {
 
 def describe(dataset: str, labels: tuple[int, ...]) -> dict[str, str]:
     """Label indices -> {attribute: value}."""
-    from ..errors import T2ILabError
+    from .errors import T2ILabError
 
     attrs = schema(dataset)
     sizes = [len(v) for v in attrs.values()]
