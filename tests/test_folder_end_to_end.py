@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from t2ilab import hub
 from t2ilab.cli import main
-from t2ilab.data import schema as schema_module
+from t2ilab import schema as schema_module
 
 CLASSES = {"red_squares": (220, 30, 30), "blue_circles": (30, 30, 220), "green_bars": (30, 200, 30)}
 
