@@ -32,3 +32,8 @@ def test_generate_does_not_load_torchvision(tmp_path):
                             f"'shapes-gan', '-n', '1', '--out', {str(tmp_path / 'x.png')!r}]) == 0")
     assert "torch" in loaded and "torchvision" not in loaded and "torch._dynamo" not in loaded
     assert (tmp_path / "x.png").stat().st_size > 0
+
+
+def test_train_prepares_its_final_save_without_torchvision():
+    loaded = _modules_after("from t2ilab.train import run\nrun._ready_to_save()")
+    assert "t2ilab.generate" in loaded and "torchvision" not in loaded

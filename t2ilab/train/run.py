@@ -268,9 +268,7 @@ def save_reserve(seconds: float) -> float:
 
 def _ready_to_save() -> None:
     """Import what the final save needs now, so that the time kept for it at the end is small and known."""
-    import torchvision.utils  # noqa: F401  (generate.save_grid writes samples.png with it)
-
-    from ..generate import save_grid  # noqa: F401
+    from ..generate import save_grid  # noqa: F401  (writes samples.png with PIL, no torchvision)
     from ..text import labels_for  # noqa: F401
 
 
@@ -310,8 +308,8 @@ def train_cli(kind: str, dataset: str, seconds: float, steps: int | None, seed: 
         if kind != "judge":
             _ready_to_save()
         options = {"init": init} if init is not None else {}
-        budget = None if steps else seconds - save_reserve(seconds)  # the rest is kept for the final save
-        model, history = train(kind, dataset, seconds=budget, steps=steps, seed=seed, started=started,
+        train_seconds = None if steps else seconds - save_reserve(seconds)  # the rest is kept for the final save
+        model, history = train(kind, dataset, seconds=train_seconds, steps=steps, seed=seed, started=started,
                                checkpoint_every=checkpoint_every,
                                checkpoint=lambda i, h, m: run.save(m, h, checkpoint=True), **options)
         trained = clock()
