@@ -107,6 +107,9 @@ def test_far_from_quality_names_the_steps_needed():
     assert quality.far_from_quality("vae", "shapes", 100, 3.0) == (      # by hand: 900 steps at 30 ms
         "100 steps: far too few for shapes; about 900 steps (27 s here) give prompt accuracy 0.94 "
         "(train longer: --seconds or --steps)")
-    assert quality.far_from_quality("vae", "shapes", q // 2, 6.0) is None       # half-way is not "far"
+    assert quality.far_from_quality("vae", "shapes", 626, 12.6) == (     # 626 steps read 0.38: still short
+        "626 steps: too few for shapes; about 900 steps (18 s here) give prompt accuracy 0.94 "
+        "(train longer: --seconds or --steps)")
+    assert quality.far_from_quality("vae", "shapes", q, 6.0) is None            # the steps the table asks for
     assert quality.far_from_quality("vae", "fashion", 24, 6.0) is None          # nothing measured: nothing said
     assert quality.far_from_quality("judge", "shapes", 1, 1.0) is None
