@@ -68,23 +68,15 @@ def _digest(meta: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
-def save(model: torch.nn.Module, path: str | Path, *, extra: dict | None = None,
-         kind: str | None = None, dataset: str | None = None) -> str:
+def save(model: torch.nn.Module, path: str | Path, *, extra: dict | None = None) -> str:
     """Write `model`'s weights, kind, dataset and config to a safetensors file; returns its sha256.
 
-    The kind and dataset are the model's own (`model.kind`, `model.dataset`). `kind=` may be given
-    as a check; `dataset=` names the data of a model built without one, and for any other model
-    must be its own. The header also carries a digest
-    of the tensors (checked by `load`), and for a model of an image folder the folder's prompts,
-    so the file alone can be used anywhere."""
+    The kind and dataset are the model's own (`model.kind`, `model.dataset`). The header also
+    carries a digest of the tensors (checked by `load`), and for a model of an image folder the
+    folder's prompts, so the file alone can be used anywhere."""
     from .schema import SCHEMAS, folder_vocabulary
 
-    own_kind, own_dataset = getattr(model, "kind", None), getattr(model, "dataset", None)
-    if kind is not None and kind != own_kind:
-        raise ValueError(f"hub.save(kind={kind!r}) for a model whose kind is {own_kind!r}")
-    if dataset is not None and own_dataset is not None and dataset != own_dataset:
-        raise ValueError(f"hub.save(dataset={dataset!r}) for a model trained on {own_dataset!r}")
-    kind, dataset = own_kind, own_dataset or dataset
+    kind, dataset = getattr(model, "kind", None), getattr(model, "dataset", None)
     if not isinstance(kind, str) or not kind:
         raise T2ILabError(f"a {type(model).__name__} has no kind: save a t2ilab model (a gan, vae or judge)")
     if not isinstance(dataset, str) or not dataset:

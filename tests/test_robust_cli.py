@@ -136,10 +136,10 @@ def test_a_model_trained_again_into_the_same_folder_is_not_served_stale(tmp_path
 
     out = tmp_path / "run"
     for value in (1.0, 2.0):
-        model = ConditionalVAE(widths=(8, 8, 8), latent=4)
+        model = ConditionalVAE(widths=(8, 8, 8), latent=4, dataset="shapes")
         with torch.no_grad():
             next(model.parameters()).fill_(value)
-        hub.save(model, out / "model.safetensors", kind="vae", dataset="shapes")
+        hub.save(model, out / "model.safetensors")
         served = get_model(str(out))
         assert float(next(served.parameters()).detach().flatten()[0]) == value
     assert get_model(str(out)) is served                            # unchanged file: still cached

@@ -220,7 +220,7 @@ def test_saved_files_follow_the_umask(capsys, tmp_path, fake):
         train(capsys, tmp_path / "run")
         for name in ("model.safetensors", "history.json", "samples.png"):
             assert stat.S_IMODE((tmp_path / "run" / name).stat().st_mode) == 0o644, name
-        hub.save(ConditionalVAE(widths=(8, 8, 8)), tmp_path / "m.safetensors", kind="vae", dataset="shapes")
+        hub.save(ConditionalVAE(widths=(8, 8, 8), dataset="shapes"), tmp_path / "m.safetensors")
         assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o644
     finally:
         os.umask(old)
@@ -239,9 +239,9 @@ def test_two_saves_into_one_file_at_once_both_finish(tmp_path, monkeypatch):
         real(tensors, filename, metadata=metadata)
         if not nested:                      # while the first save is between write and rename...
             nested.append(filename)
-            hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4), path, kind="vae", dataset="shapes")
+            hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4, dataset="shapes"), path)
 
     monkeypatch.setattr(hub, "save_file", save_file)
-    hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4), path, kind="vae", dataset="shapes")
+    hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4, dataset="shapes"), path)
     assert hub.load(path).config["latent"] == 4
     assert not list(tmp_path.glob("*.tmp")) and safetensors.torch is not None

@@ -20,7 +20,7 @@ from t2ilab.models.judge import Judge
 def saved(tmp_path):
     torch.manual_seed(0)
     path = tmp_path / "model.safetensors"
-    hub.save(Judge(channels=1, size=28, classes=(10,), hidden=32), path, kind="judge", dataset="fashion")
+    hub.save(Judge(channels=1, size=28, classes=(10,), hidden=32, dataset="fashion"), path)
     return path
 
 
@@ -78,7 +78,7 @@ def test_a_latent_of_a_billion_is_refused_from_the_header(tmp_path):
     from t2ilab.models.vae import ConditionalVAE
 
     path = tmp_path / "vae.safetensors"
-    hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4), path, kind="vae", dataset="shapes")
+    hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4, dataset="shapes"), path)
     cfg = hub.read_metadata(path)["config"] | {"latent": int(1e9)}
     one_line(rewrite(path, config=cfg), "latent=1000000000")
 

@@ -76,9 +76,8 @@ def save_run(model, history, out: str | Path, kind: str, dataset: str, command: 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "model.safetensors"
-    dataset = getattr(model, "dataset", None) or dataset
     stopped = "checkpoint during training" if checkpoint else history.stopped
-    hub.save(model, path, kind=kind, dataset=dataset, extra={"command": command, "stopped": stopped})
+    hub.save(model, path, extra={"command": command, "stopped": stopped})
     steps, seconds, values = list(history.steps), list(history.seconds), {k: list(v) for k, v in history.values.items()}
     if base:
         s0 = base["steps"][-1] if base.get("steps") else 0
