@@ -30,6 +30,7 @@ WIDGETS = {
            ("the game, step by step: snapshot", "live_figure(draw_game", "snapshot", "slider"),
            ("prompt box: seed", "live_figure(draw_prompt", "seed", "slider")],
     "03": [("toy ELBO: μ_q", "live_figure(draw_toy", "μ_q", "slider"),
+           ("reparameterisation: μ", "live_figure(draw_reparameterization", "μ", "slider"),
            ("prompt box: seed", "live_figure(draw_prompt", "seed", "slider"),
            ("prompt box: prompt", "live_figure(draw_prompt", "prompt", "prompt"),
            ("latent traversal: value", "live_figure(draw_traversal", "value", "slider"),

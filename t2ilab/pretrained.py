@@ -26,7 +26,10 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     "scenes-vae": ("vae", "scenes", 2500, {"batch": 64, **_SHIPPED_VAE, "n": 50000}),
     "fashion-vae": ("vae", "fashion", 10000, {"batch": 64, **_SHIPPED_VAE}),
     "shapes-gan": ("gan", "shapes", 3000, {"batch": 64, "batch_end": 256, "lr_g": 1e-3, "lr_d": 1e-3}),
-    "fashion-gan": ("gan", "fashion", 2000, {"batch": 64, "batch_end": 128, "lr_g": 1e-3, "lr_d": 1e-3}),
+    # upsample: nearest-neighbour enlargement + convolution, no transposed convolutions (whose
+    # checkerboard showed inside the garments of the 2000-step model: recall 0.44, FID 68.5)
+    "fashion-gan": ("gan", "fashion", 4000, {"batch": 64, "batch_end": 128, "lr_g": 1e-3, "lr_d": 1e-3,
+                                             "upsample": True}),
 }
 
 

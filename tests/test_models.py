@@ -72,7 +72,8 @@ def test_vae_output_bias_starts_at_the_mean_image(body):
     assert torch.allclose(torch.sigmoid(last.bias), mean, atol=1e-5)
 
 
-@pytest.mark.parametrize("options", [{}, {"projection": True, "auxiliary": False}, {"spectral": True}])
+@pytest.mark.parametrize("options", [{}, {"projection": True, "auxiliary": False}, {"spectral": True},
+                                     {"upsample": True}])
 def test_gan_shapes_and_options(options):
     torch.manual_seed(0)
     gan = ConditionalGAN(channels=3, size=32, classes=(4, 6, 2, 5), latent=8, **options)
@@ -94,6 +95,15 @@ def test_gan_28px_for_fashion():
     assert gan.generate(labels(3, (10,))).shape == (3, 1, 28, 28)
 
 
+@pytest.mark.parametrize("size", [28, 32])
+def test_upsample_generator_enlarges_then_convolves_without_transposed_convolutions(size):
+    gan = ConditionalGAN(channels=1, size=size, classes=(10,), latent=8, upsample=True)
+    kinds = {type(m).__name__ for m in gan.generator.modules()}
+    assert "ConvTranspose2d" not in kinds and {"Upsample", "Conv2d"} <= kinds
+    assert gan.generate(labels(3, (10,))).shape == (3, 1, size, size)
+    assert gan.config["upsample"] is True and "upsample" not in ConditionalGAN(channels=1, size=size, classes=(10,)).config
+
+
 def test_judge_predicts_and_embeds():
     judge = Judge(channels=3, size=32, classes=(4, 6, 2, 5), hidden=32)
     x = torch.rand(7, 3, 32, 32)
@@ -102,6 +112,7 @@ def test_judge_predicts_and_embeds():
 
 
 @pytest.mark.parametrize("kind, model", [("gan", ConditionalGAN(latent=8, spectral=True, dataset="shapes")),
+                                         ("gan", ConditionalGAN(latent=8, upsample=True, dataset="shapes")),
                                          ("vae", ConditionalVAE(latent=4, dataset="shapes")),
                                          ("vae", ConditionalVAE(latent=4, body="mlp", hidden=32, dataset="shapes"))])
 def test_generators_round_trip_through_the_hub(tmp_path, kind, model):

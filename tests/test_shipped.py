@@ -76,8 +76,8 @@ def test_shapes_gan_follows_prompts_without_collapse():
 @needs("fashion-gan")
 @needs_fashion
 def test_fashion_gan_classes():
-    scores = evaluate("fashion-gan", samples=400)
-    assert scores["prompt_accuracy"] >= 0.82 and scores["diversity"] >= 0.8, scores
+    scores = evaluate("fashion-gan", samples=400)  # 1000 samples: 0.989, recall 0.63 (benchmarks/results/gan.json)
+    assert scores["prompt_accuracy"] >= 0.95 and scores["diversity"] >= 0.8 and scores["recall"] >= 0.55, scores
 
 
 @needs("scenes-vae")

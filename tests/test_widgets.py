@@ -283,3 +283,15 @@ def test_only_animated_artists_are_redrawn_until_something_else_changes(monkeypa
     ax.set_facecolor("0.9")  # not animated: the figure is drawn in full again
     live.figure_png(fig)
     assert len(full) == 2
+
+
+def test_precompute_draws_every_setting_once_and_moves_draw_nothing():
+    view, slider = make(precompute=True)
+    assert sorted(grey.calls) == [-2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] and view.draws == 11
+    for level in (6, 9, 5):
+        slider.value = level
+    assert view.draws == 11 and view.error is None  # every move served from memory
+    slider.value = -1  # a setting that failed ahead fails again when reached, and says why
+    assert "no negative greys" in view.error
+    many = {name: widgets.IntSlider(value=0, min=0, max=40) for name in "ab"}  # 41 x 41 settings: too many
+    assert live.States(lambda a, b: a + b, many).precompute() == 0

@@ -340,6 +340,28 @@ class States:
                 self._cache.popitem(last=False)
         return result
 
+    def precompute(self, limit: int = FILL) -> int:
+        """Compute every setting now: each control through all its positions (a text box, or a slider
+        with more than `limit` positions, stays where it is), when there are at most `limit` settings
+        in all. For a view too slow to be drawn ahead (over AHEAD_MAX_MS a setting) with few
+        settings: its cell takes that long once, and every move is then served from memory.
+        Returns how many settings were computed (0 when there are too many)."""
+        import itertools
+
+        axes = [positions(c, limit) or [c.value] for c in self.controls.values()]
+        count = 1
+        for a in axes:
+            count *= len(a)
+        if count > min(limit, self.size):
+            return 0
+        before = self.computed
+        for combination in itertools.product(*axes):
+            try:
+                self.get(dict(zip(self.controls, combination)))
+            except Exception:  # noqa: BLE001 - a setting that fails is computed (and explained) when reached
+                pass
+        return self.computed - before
+
     def clear(self) -> None:
         """Forget every setting (what `compute` reads has changed behind the controls' back)."""
         self._cache.clear()
@@ -426,13 +448,14 @@ class LiveFigure:
     a prompt is named). Tensor images are laid out `nrow` to a row, enlarged `scale` times; with
     `row=True` the pictures stand side by side instead of one under the other. `cache` states are kept (0: none, and
     nothing is drawn ahead: use it when `draw` reads state that changes behind the controls' back,
-    or call `refresh()` after such a change). Attributes for tests and benchmarks: `draws` (how many
+    or call `refresh()` after such a change). `precompute=True` draws every setting when the cell runs
+(States.precompute: for a slow view with few settings). Attributes for tests and benchmarks: `draws` (how many
     times `draw` ran), `last_ms` (the last redraw in the kernel, milliseconds).
     """
 
     def __init__(self, draw: Callable, controls: dict, *, alt: str | Callable | None = None,
                  caption: str | Callable | None = None, cache: int = 256, scale: int = 4, nrow: int = 8,
-                 row: bool = False, prefetch: int = PREFETCH) -> None:
+                 row: bool = False, prefetch: int = PREFETCH, precompute: bool = False) -> None:
         import ipywidgets as widgets
 
         from ..fonts import use_cjk
@@ -451,6 +474,8 @@ class LiveFigure:
         self.widget = widgets.VBox([widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
                                     self.message, self.caption, *pictures, *self.outputs])
         self._show(first)
+        if precompute:
+            self.states.precompute()
         for name, control in self.controls.items():
             control.observe(lambda change, name=name: self._changed(name, change), names="value")
 

@@ -28,14 +28,25 @@ def down(channels: int, widths: tuple[int, ...] = (32, 64, 128), norm: bool = Tr
     return nn.Sequential(*layers)
 
 
-def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32), norm: bool = True) -> nn.Sequential:
-    """Three stride-2 transposed convolutions: (widths[0], 4, 4) -> (channels, size, size) logits."""
+def up(channels: int, size: int, widths: tuple[int, ...] = (128, 64, 32), norm: bool = True,
+       upsample: bool = False) -> nn.Sequential:
+    """Three stride-2 transposed convolutions: (widths[0], 4, 4) -> (channels, size, size) logits.
+
+    `upsample=True`: each step is a nearest-neighbour enlargement then a 3×3 convolution instead
+    (Odena et al. 2016, "Deconvolution and checkerboard artifacts"): a transposed convolution whose
+    kernel does not divide by its stride paints some output pixels with more kernel taps than
+    their neighbours, which shows as a checkerboard; an enlargement spreads every pixel evenly.
+    """
     check_size(size)
     layers: list[nn.Module] = []
     kernels = [3 if size == 28 else 4, 4, 4]  # 4->7->14->28 or 4->8->16->32
+    sides = [size // 4, size // 2, size]
     for i, (w_in, k) in enumerate(zip(widths, kernels)):
         w_out = widths[i + 1] if i + 1 < len(widths) else channels
-        layers += [nn.ConvTranspose2d(w_in, w_out, k, stride=2, padding=1)]
+        if upsample:
+            layers += [nn.Upsample(size=sides[i], mode="nearest"), nn.Conv2d(w_in, w_out, 3, padding=1)]
+        else:
+            layers += [nn.ConvTranspose2d(w_in, w_out, k, stride=2, padding=1)]
         if i + 1 < len(widths):
             layers += [nn.BatchNorm2d(w_out)] if norm else []
             layers += [nn.ReLU()]

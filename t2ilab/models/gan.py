@@ -2,7 +2,9 @@ r"""A conditional DCGAN: generator G(z, c) and discriminator D(x, c) for 32×32 
 
 The discriminator gives a real/fake logit and, as options a lesson can switch on:
 a projection term (Miyato & Koyama 2018: logit += ⟨embed(c), φ(x)⟩), an auxiliary classifier
-that reads the attributes (AC-GAN, Odena et al. 2017), and spectral normalisation.
+that reads the attributes (AC-GAN, Odena et al. 2017), and spectral normalisation. The generator
+enlarges with transposed convolutions, or with `upsample=True` nearest-neighbour enlargements and
+convolutions (no checkerboard).
 """
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ from .blocks import check_codes, down, one_hots, up
 
 
 class Generator(nn.Module):
-    def __init__(self, channels: int, size: int, classes: list[int], latent: int, width: int = 128):
+    def __init__(self, channels: int, size: int, classes: list[int], latent: int, width: int = 128,
+                 upsample: bool = False):
         super().__init__()
         self.classes, self.width = classes, width
         self.project = nn.Sequential(nn.Linear(latent + sum(classes), width * 16), nn.BatchNorm1d(width * 16), nn.ReLU())
-        self.body = up(channels, size, (width, 64, 32))
+        self.body = up(channels, size, (width, 64, 32), upsample=upsample)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Images in [-1, 1]."""
@@ -59,13 +62,15 @@ class ConditionalGAN(nn.Module):
 
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
                  latent: int = 32, projection: bool = False, auxiliary: bool = True, spectral: bool = False,
-                 dataset: str | None = None):
+                 upsample: bool = False, dataset: str | None = None):
         super().__init__()
         self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
                            projection=projection, auxiliary=auxiliary, spectral=spectral)
+        if upsample:  # only when set: the files written before the option existed keep their header
+            self.config["upsample"] = True
         self.dataset = dataset
         self.latent, self.classes = latent, list(classes)
-        self.generator = Generator(channels, size, self.classes, latent)
+        self.generator = Generator(channels, size, self.classes, latent, upsample=upsample)
         self.discriminator = Discriminator(channels, self.classes, projection, auxiliary, spectral)
 
     @torch.no_grad()

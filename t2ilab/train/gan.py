@@ -28,7 +28,7 @@ LOSSES = {
 def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
               loss: str = "nonsaturating", lr_g: float = 2e-3, lr_d: float = 2e-3, batch: int = 32,
               batch_end: int | None = None, k: int = 1, latent: int = 32, auxiliary: bool = True,
-              projection: bool = False, spectral: bool = False, aux_weight: float = 1.0,
+              projection: bool = False, spectral: bool = False, upsample: bool = False, aux_weight: float = 1.0,
               lr_final: float = 0.1, n: int = 50000, live=None, progress: bool = True,
               checkpoint=None, checkpoint_every: float = 30.0, init=None, started: float | None = None,
               device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
@@ -43,7 +43,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                                                   seed=seed)
     c, s = data.images.shape[1], data.images.shape[2]
     gan = ConditionalGAN(channels=c, size=s, classes=tuple(len(v) for v in data.schema.values()), latent=latent,
-                         projection=projection, auxiliary=auxiliary, spectral=spectral,
+                         projection=projection, auxiliary=auxiliary, spectral=spectral, upsample=upsample,
                          dataset=data.name).to(dev)  # the live view and generate() read it (a folder: its full path)
     start_from(gan, init)
     G, D = gan.generator, gan.discriminator
