@@ -55,7 +55,9 @@ draws the rest (axes, ticks, labels, the lines that stay) once, keeps that pictu
 move draws only the animated artists over it: matplotlib's blitting (16 against ~120 ms for three
 panels on a busy machine). Update them with `set_text` / `set_data` / `set_offsets` / `set_height`:
 `ax.set_title(...)` again marks the figure as changed. Changing an artist that is not animated
-is still right, only slower: the figure is drawn in full again.
+is still right, only slower: the figure is drawn in full again. What lies over a moving artist
+(a legend, a reference line and its label over bars) must be animated too, or the moving artist
+is drawn over it.
 """
 from __future__ import annotations
 
@@ -347,12 +349,10 @@ class States:
         settings: its cell takes that long once, and every move is then served from memory.
         Returns how many settings were computed (0 when there are too many)."""
         import itertools
+        import math
 
         axes = [positions(c, limit) or [c.value] for c in self.controls.values()]
-        count = 1
-        for a in axes:
-            count *= len(a)
-        if count > min(limit, self.size):
+        if math.prod(len(a) for a in axes) > min(limit, self.size):
             return 0
         before = self.computed
         for combination in itertools.product(*axes):
@@ -448,9 +448,9 @@ class LiveFigure:
     a prompt is named). Tensor images are laid out `nrow` to a row, enlarged `scale` times; with
     `row=True` the pictures stand side by side instead of one under the other. `cache` states are kept (0: none, and
     nothing is drawn ahead: use it when `draw` reads state that changes behind the controls' back,
-    or call `refresh()` after such a change). `precompute=True` draws every setting when the cell runs
-(States.precompute: for a slow view with few settings). Attributes for tests and benchmarks: `draws` (how many
-    times `draw` ran), `last_ms` (the last redraw in the kernel, milliseconds).
+    or call `refresh()` after such a change). `precompute=True` draws every setting when the cell
+    runs (States.precompute: for a slow view with few settings). Attributes for tests and
+    benchmarks: `draws` (how many times `draw` ran), `last_ms` (the last redraw in the kernel, milliseconds).
     """
 
     def __init__(self, draw: Callable, controls: dict, *, alt: str | Callable | None = None,
