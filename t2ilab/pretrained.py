@@ -24,7 +24,10 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     # (faster for a lesson's short run): their recipes keep the settings that made the files
     "shapes-vae": ("vae", "shapes", 4000, {"batch": 64, **_SHIPPED_VAE, "n": 50000}),
     "scenes-vae": ("vae", "scenes", 2500, {"batch": 64, **_SHIPPED_VAE, "n": 50000}),
-    "fashion-vae": ("vae", "fashion", 10000, {"batch": 64, **_SHIPPED_VAE}),
+    # β = 0.1 and a fitted prior: with β = 2 and N(0, I) samples were blurry (judge accuracy 0.756,
+    # recall 0.255); a small β keeps detail in z, and each garment's Gaussian over the codes of its
+    # real images keeps the samples where the decoder draws that garment (t2ilab.models.prior)
+    "fashion-vae": ("vae", "fashion", 10000, {"batch": 64, **_SHIPPED_VAE, "beta": 0.1, "prior": "fitted"}),
     "shapes-gan": ("gan", "shapes", 3000, {"batch": 64, "batch_end": 256, "lr_g": 1e-3, "lr_d": 1e-3}),
     # upsample: nearest-neighbour enlargement + convolution, no transposed convolutions (whose
     # checkerboard showed inside the garments of the 2000-step model: recall 0.44, FID 68.5)

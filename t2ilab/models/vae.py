@@ -5,14 +5,22 @@ The condition c is the prompt's attributes as concatenated one-hots; with no att
 layers each way) or, with `body="mlp"`, one hidden layer each way: on a 2-core CPU the MLP body
 takes several times more steps per second, which wins the short-budget comparison with the
 classic MLP VAE on Fashion-MNIST (benchmarks/bench_vae_vs_classic.py).
+
+`prior="fitted"` samples each prompt's z from a Gaussian fitted to the codes of its real images
+after training (t2ilab.models.prior, `fit_prior`) instead of from N(0, I).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
 
 from ..errors import T2ILabError
+from . import prior as fitted
 from .blocks import check_codes, down, one_hots, up
+
+PRIORS = ("standard", "fitted")
 
 
 class ConditionalVAE(nn.Module):
@@ -23,12 +31,16 @@ class ConditionalVAE(nn.Module):
 
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
                  latent: int = 16, widths: tuple[int, int, int] = (32, 64, 128), norm: bool = False,
-                 body: str = "conv", hidden: int = 400, dataset: str | None = None):
+                 body: str = "conv", hidden: int = 400, prior: str = "standard", dataset: str | None = None):
         super().__init__()
         if body not in ("conv", "mlp"):
             raise T2ILabError(f"body must be 'conv' or 'mlp', not {body!r}")
+        if prior not in PRIORS:
+            raise T2ILabError(f"prior must be 'standard' or 'fitted', not {prior!r}")
         self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
                            widths=list(widths), norm=norm, body=body, hidden=hidden)
+        if prior != "standard":  # only then: the files made before `prior` existed keep their exact header
+            self.config["prior"] = prior
         self.dataset = dataset
         self.classes, self.latent, self.size, self.channels = list(classes), latent, size, channels
         cond, self.width, pixels = sum(classes), widths[-1], channels * size * size
@@ -42,6 +54,10 @@ class ConditionalVAE(nn.Module):
             self.decoder = nn.Sequential(nn.Linear(hidden, pixels), nn.Unflatten(1, (channels, size, size)))
         self.to_stats = nn.Linear(features + cond, 2 * latent)                    # -> (μ, log σ²)
         self.from_z = nn.Sequential(nn.Linear(latent + cond, features), nn.ReLU())
+        if prior == "fitted":  # one N(m_c, L_c L_c^T) per combination c; N(0, I) until fit_prior runs
+            combos = math.prod(classes)
+            self.register_buffer("prior_mean", torch.zeros(combos, latent))
+            self.register_buffer("prior_tril", torch.eye(latent).repeat(combos, 1, 1))
 
     @torch.no_grad()
     def init_output_bias(self, images: torch.Tensor) -> None:
@@ -78,12 +94,30 @@ class ConditionalVAE(nn.Module):
         return self.decode(z, c), mu, logvar
 
     @torch.no_grad()
+    def fit_prior(self, images: torch.Tensor, labels: torch.Tensor, batch: int = 2000) -> None:
+        r"""Fit $p(z \mid c) = \mathcal{N}(m_c, L_c L_c^\top)$ to the means $\mu_\phi(x, c)$ the encoder
+        gives `images` [N, C, H, W] with attribute `labels` [N, A] (t2ilab.models.prior)."""
+        if not hasattr(self, "prior_mean"):
+            raise T2ILabError("this VAE samples from N(0, I): build it with prior='fitted' to fit a prior")
+        self.eval()
+        dev = self.to_stats.weight.device
+        codes = torch.cat([self.encode(images[i:i + batch].to(dev), self.condition(labels[i:i + batch]))[0]
+                           for i in range(0, len(images), batch)]).cpu()
+        means, trils = fitted.fit_per_condition(codes, labels.cpu(), self.classes)
+        self.prior_mean.copy_(means)
+        self.prior_tril.copy_(trils)
+
+    @torch.no_grad()
     def generate(self, labels: torch.Tensor, z: torch.Tensor | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
-        """Images in [0,1] for attribute labels [B, A], from z ~ N(0, I) unless z is given."""
+        """Images in [0,1] for attribute labels [B, A], from z ~ N(0, I) unless z is given (with a
+        fitted prior, z is its noise ε: the code is m_c + L_c z)."""
         check_codes(labels, z, self.classes, self.latent)
         self.eval()
         dev = self.to_stats.weight.device
         if z is None:
             z = torch.randn(len(labels), self.latent, generator=generator).to(dev)
+        if hasattr(self, "prior_mean"):
+            z = fitted.sample(self.prior_mean, self.prior_tril, fitted.combination(labels.to(dev), self.classes),
+                              z.to(dev))
         return torch.sigmoid(self.decode(z.to(dev), self.condition(labels.to(dev))))
