@@ -162,18 +162,51 @@ class LocalHub:
 class Kernel:
     """A kernel on a student's server, driven through the hub's proxy as a browser would."""
 
-    def __init__(self, server_url: str, token: str):
+    def __init__(self, server_url: str, token: str, ready_timeout: float = 120):
         self.server, self.token = server_url, token
         self.headers = {"Authorization": f"token {token}"}
         r = requests.post(f"{server_url}api/kernels", json={"name": "python3"}, headers=self.headers, timeout=60)
         r.raise_for_status()
         self.id = r.json()["id"]
-        ws_url = server_url.replace("http://", "ws://", 1) + f"api/kernels/{self.id}/channels"
-        self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"], timeout=120)
         self.session = uuid.uuid4().hex
+        self.reconnects = 0
+        self._wait_until_started(ready_timeout)
+        self.ws = self._connect()
 
-    def execute(self, code: str, timeout: float = 120) -> dict:
-        """Run `code`; returns {"stdout": text, "data": [display/result bundles], "error": None or "Name: value"}."""
+    def _wait_until_started(self, timeout: float) -> None:
+        """Until the server reports the kernel past "starting" (JupyterLab also waits before it talks)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = requests.get(f"{self.server}api/kernels/{self.id}", headers=self.headers, timeout=30).json()
+            if state.get("execution_state") not in (None, "starting"):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kernel {self.id} still starting after {timeout} s")
+            time.sleep(0.25)
+
+    def _connect(self) -> websocket.WebSocket:
+        ws_url = self.server.replace("http://", "ws://", 1) + f"api/kernels/{self.id}/channels?session_id={self.session}"
+        return websocket.create_connection(ws_url, header=[f"Authorization: token {self.token}"], timeout=120)
+
+    def execute(self, code: str, timeout: float = 120, reconnect: int = 1) -> dict:
+        """Run `code`; returns {"stdout": text, "data": [display/result bundles], "error": None or "Name: value"}.
+
+        A websocket the server or proxy drops is opened again and `code` sent once more, up to
+        `reconnect` times (JupyterLab reconnects too); `self.reconnects` counts them."""
+        try:
+            return self._execute(code, timeout)
+        except (websocket.WebSocketConnectionClosedException, ConnectionError):
+            if reconnect <= 0:
+                raise
+            self.reconnects += 1
+            try:
+                self.ws.close()
+            finally:
+                self._wait_until_started(timeout)
+                self.ws = self._connect()
+            return self.execute(code, timeout, reconnect - 1)
+
+    def _execute(self, code: str, timeout: float) -> dict:
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "username": "student", "session": self.session, "msg_type": "execute_request",

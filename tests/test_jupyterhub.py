@@ -17,6 +17,7 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -107,8 +108,13 @@ def test_every_kernel_makes_the_source_image_on_one_thread_through_the_proxy(hub
     expected, labels = generate(PROMPT, n=8, seed=0)
 
     def run(name):
-        with Kernel(hub.servers[name], hub.tokens[name]) as k:
-            out = k.execute(LESSON00)
+        try:
+            with Kernel(hub.servers[name], hub.tokens[name]) as k:
+                out = k.execute(LESSON00)
+        except Exception as e:  # what the hub and the servers said is what tells why
+            raise AssertionError(f"{name}'s kernel: {type(e).__name__}: {e}\n--- hub log ---\n{hub.log_tail(6000)}") from e
+        if k.reconnects:
+            warnings.warn(f"{name}'s kernel websocket was dropped and opened again {k.reconnects} time(s)", stacklevel=1)
         assert out["error"] is None, f"{name}: {out['error']}"
         return json.loads(out["stdout"].strip().splitlines()[-1])
 
