@@ -162,7 +162,7 @@ class LocalHub:
 class Kernel:
     """A kernel on a student's server, driven through the hub's proxy as a browser would."""
 
-    def __init__(self, server_url: str, token: str, ready_timeout: float = 120):
+    def __init__(self, server_url: str, token: str):
         self.server, self.token = server_url, token
         self.headers = {"Authorization": f"token {token}"}
         r = requests.post(f"{server_url}api/kernels", json={"name": "python3"}, headers=self.headers, timeout=60)
@@ -170,19 +170,7 @@ class Kernel:
         self.id = r.json()["id"]
         self.session = uuid.uuid4().hex
         self.reconnects = 0
-        self._wait_until_started(ready_timeout)
         self.ws = self._connect()
-
-    def _wait_until_started(self, timeout: float) -> None:
-        """Until the server reports the kernel past "starting" (JupyterLab also waits before it talks)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            state = requests.get(f"{self.server}api/kernels/{self.id}", headers=self.headers, timeout=30).json()
-            if state.get("execution_state") not in (None, "starting"):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"kernel {self.id} still starting after {timeout} s")
-            time.sleep(0.25)
 
     def _connect(self) -> websocket.WebSocket:
         ws_url = self.server.replace("http://", "ws://", 1) + f"api/kernels/{self.id}/channels?session_id={self.session}"
@@ -202,7 +190,6 @@ class Kernel:
             try:
                 self.ws.close()
             finally:
-                self._wait_until_started(timeout)
                 self.ws = self._connect()
             return self.execute(code, timeout, reconnect - 1)
 
