@@ -11,6 +11,8 @@ machine may be shared: a loaded machine gives pessimistic marks) and the CPU sec
 t2ilab/train/quality.py's table holds.
 `by_steps` (`python benchmarks/bench_generators.py steps [vae|gan]`): accuracy after fixed step budgets, which a
 loaded machine does not change (only their seconds).
+`by_machine` (`python benchmarks/bench_generators.py machine [vae|gan]`): the same marks on another
+machine (another CPU, or a GPU), kept under its name beside the record's own machine.
 Run: python benchmarks/bench_generators.py [gan|vae]
 """
 from __future__ import annotations
@@ -101,6 +103,22 @@ if __name__ == "__main__":
             machine = old.pop("machine", None)
             old.pop("date", None)
             write(kind, {**old, "by_steps": quality_by_steps(kind, STEP_BUDGETS[kind]), "marks_machine": machine})
+        sys.exit()
+    if sys.argv[1:2] == ["machine"]:  # only the marks, under this machine's name
+        import json
+
+        from common import RESULTS, machine
+
+        here = machine()
+        name = here["device"] if here["device"] != "cpu" else f'{here["cpu"]}, {here["cores"]} cores'
+        for kind in sys.argv[2:] or ["vae", "gan"]:
+            old = json.loads((RESULTS / f"{kind}.json").read_text())
+            marks = time_to_quality(kind)
+            others = {**old.get("by_machine", {}), name: {"shapes": marks, "steps_to_quality": steps_to_quality(marks),
+                                                           "machine": here}}
+            path = RESULTS / f"{kind}.json"
+            path.write_text(json.dumps({**old, "by_machine": others}, indent=2) + "\n")
+            print(json.dumps(others[name], indent=2))
         sys.exit()
     for kind in sys.argv[1:] or ["vae", "gan"]:
         shipped = {name: rounded(evaluate(name)) for name, e in hub.manifest().items() if e["kind"] == kind}

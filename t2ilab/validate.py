@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import T2ILabError
 
 SEED_MAX = 2**63 - 1   # torch.manual_seed takes a 64-bit integer
+MARK = "t2ilab"        # written into every image t2ilab saves (PNG text "Software", JPEG comment)
 
 
 def check_seed(seed, name: str = "seed") -> int:
@@ -66,8 +67,22 @@ def _check_writable_dir(folder: Path, what: str, shown: Path) -> None:
                           "choose another path") from None
 
 
-def check_output_file(path: str | Path, suffixes: tuple[str, ...] = (), what: str = "output") -> Path:
-    """A file a command is about to write: not a folder, not a special file, in a writable place."""
+def written_by_t2ilab(path: str | Path) -> bool:
+    """Whether `path` is an image t2ilab saved (it carries MARK), which t2ilab may write again."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            marks = [im.info.get("Software"), im.info.get("comment")]
+    except Exception:  # not an image, unreadable: not ours
+        return False
+    return any(m in (MARK, MARK.encode()) for m in marks)
+
+
+def check_output_file(path: str | Path, suffixes: tuple[str, ...] = (), what: str = "output",
+                      force: bool = False) -> Path:
+    """A file a command is about to write: not a folder, not a special file, in a writable place;
+    an existing file only if t2ilab wrote it (an image carrying MARK) or `force` says to replace it."""
     path = Path(path).expanduser()
     if str(path) in ("", ".") or (str(path).endswith(("/", os.sep))):
         raise T2ILabError(f"{what} {str(path)!r} is a folder, not a file name: give a file such as out.png")
@@ -83,6 +98,9 @@ def check_output_file(path: str | Path, suffixes: tuple[str, ...] = (), what: st
                               "choose another file")
         if not os.access(path, os.W_OK):
             raise T2ILabError(f"{what} {path} is read-only: choose another file or make it writable")
+        if not force and not written_by_t2ilab(path):
+            raise T2ILabError(f"{what} {path} already exists and t2ilab did not write it: choose another file, "
+                              "or pass --force to replace it")
     if suffixes and path.suffix.lower() not in suffixes:
         raise T2ILabError(f"{what} {path} must end in {' or '.join(suffixes)}")
     _check_writable_dir(path.parent, what, path)

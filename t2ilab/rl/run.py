@@ -62,6 +62,6 @@ def feedback_cli(prompt: str, model: str | None, rater: str, rounds: int, out: s
     for _ in range(len(s.rounds), rounds):
         echo(line(s.round(judge), rounds))
     adapter = save_adapter(s.adapter, out, base=s.model_name)
-    grid = save_grid(before_after(s, seed=seed), out / "before_after.png")
+    grid = save_grid(before_after(s, seed=seed), out / "before_after.png", force=True)  # the session's own folder
     echo(f"discounted return R = {s.discounted_return():.3f} (gamma {s.gamma}); wrote {out / FILE}, {adapter}, {grid}")
     return s

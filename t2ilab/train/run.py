@@ -99,7 +99,7 @@ def save_run(model, history, out: str | Path, kind: str, dataset: str, command: 
         model.train(was_training)
         tmp = temporary(out / "samples.png")
         try:
-            save_grid(images, tmp.with_suffix(".png"))
+            save_grid(images, tmp.with_suffix(".png"), force=True)  # a temporary file of this run
             replace(tmp.with_suffix(".png"), out / "samples.png")
         finally:
             tmp.unlink(missing_ok=True)
