@@ -72,7 +72,7 @@ def quality_by_steps(kind: str, budgets: tuple[int, ...]) -> dict:
     return out
 
 
-STEP_BUDGETS = {"vae": (600, 900), "gan": (1000,)}
+STEP_BUDGETS = {"vae": (600, 900), "gan": (700, 1000)}
 
 
 def steps_to_quality(marks: dict) -> int | None:

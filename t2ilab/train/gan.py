@@ -15,6 +15,7 @@ from ..losses import (auxiliary_classifier_loss, discriminator_loss, generator_l
                       generator_loss_saturating, hinge_discriminator_loss, hinge_generator_loss)
 from ..models.gan import ConditionalGAN
 from .batches import Batches
+from .ema import WeightAverage
 from .loop import History, fit, remaining, start_from
 from .schedules import ExponentialDecay, Progress, batch_size
 
@@ -26,16 +27,20 @@ LOSSES = {
 
 
 def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None = None, seed: int = 0,
-              loss: str = "nonsaturating", lr_g: float = 2e-3, lr_d: float = 2e-3, batch: int = 32,
+              loss: str = "nonsaturating", lr_g: float = 4e-3, lr_d: float = 4e-3, batch: int = 32,
               batch_end: int | None = None, k: int = 1, latent: int = 32, auxiliary: bool = True,
               projection: bool = False, spectral: bool = False, upsample: bool = False, aux_weight: float = 1.0,
-              lr_final: float = 0.1, n: int = 20000, live=None, progress: bool = True,
+              lr_final: float = 0.3, n: int = 20000, ema: float = 0.99, live=None, progress: bool = True,
               checkpoint=None, checkpoint_every: float = 30.0, init=None, started: float | None = None,
               device: torch.device | None = None, data=None) -> tuple[ConditionalGAN, History]:
     """A conditional DCGAN on `dataset`. `batch_end` grows the batch over the budget (None: fixed).
 
     20,000 images of shapes or scenes by default: they load in about a third of the time of 50,000,
-    which in a 30 s budget on two CPU cores left the GAN 585 steps (prompt accuracy 0.73)."""
+    which in a 30 s budget on two CPU cores left the GAN 585 steps (prompt accuracy 0.73).
+    `ema`: the generator kept is the moving average of its weights (0: the last step's). The
+    learning rates decay to `lr_final` of their start over the budget. 30 s on shapes, two CPU
+    cores, seeds 0-4: 0.98-1.00 prompt accuracy with these defaults; 0.89-0.93 (seeds 0-2) with
+    lr 2e-3, no average and a decay to 0.1; 0.01-0.03 with no decay at all (lr_final 1)."""
     if loss not in LOSSES:
         raise T2ILabError(f"unknown GAN loss {loss!r}: choose {', '.join(LOSSES)}")
     if k < 1:
@@ -56,6 +61,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     seconds = None if steps else remaining(seconds, started)  # start-up already spent comes off the budget
     progress_of_run = Progress(seconds=seconds, steps=steps)
     d_loss_fn, g_loss_fn = LOSSES[loss]
+    average = WeightAverage(G, ema) if ema else None
 
     def step(i: int) -> dict[str, float]:
         b = batch_size(progress_of_run(i), batch, batch_end) if batch_end else batch
@@ -80,6 +86,8 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
+        if average:
+            average.update(G)
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
                 "d_real": torch.sigmoid(real_logit).mean().item(), "d_fake": torch.sigmoid(fake_logit).mean().item(),
                 "batch": b}
@@ -88,5 +96,7 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                   schedulers=(ExponentialDecay([opt_g, opt_d], progress_of_run, lr_final),),
                   live=live, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"gan {dataset}", progress=progress)
+    if average:
+        average.copy_to(G)  # the averaged generator is the one kept
     gan.eval()
     return gan, history
