@@ -44,3 +44,17 @@ def test_train_gan_keeps_the_averaged_generator_and_the_same_discriminator():
     assert not torch.equal(g0["project.0.weight"], g1["project.0.weight"])  # the kept G is the average
     with pytest.raises(T2ILabError, match="ema=2"):
         train_gan(steps=1, data=data, ema=2)
+
+
+def test_copy_to_measures_batchnorm_statistics_of_the_averaged_weights_again():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).eval()
+    avg = WeightAverage(net, beta=0.5)
+    with torch.no_grad():
+        net[1].running_mean.fill_(100.0)  # statistics of other weights: wrong for the average
+    x = torch.randn(64, 3, generator=torch.Generator().manual_seed(1))
+    avg.copy_to(net, inputs=lambda: (x,), batches=3)
+    assert torch.allclose(net[1].running_mean, net[0](x).mean(0).detach(), atol=1e-5)  # the mean of 3 equal passes
+    assert net[1].momentum == 0.1 and not net.training
+    avg.copy_to(net)  # without inputs: the average's buffers as they were
+    assert net[1].running_mean.abs().max() < 1.0

@@ -14,7 +14,7 @@ from ..errors import T2ILabError
 
 class WeightAverage:
     r"""$\bar\theta \leftarrow \beta\,\bar\theta + (1-\beta)\,\theta$ after every step; buffers
-    (BatchNorm's running statistics) are copied as they are."""
+    (BatchNorm's running statistics) are copied as they are, and measured again by `copy_to`."""
 
     def __init__(self, model: nn.Module, beta: float):
         if not 0.0 < beta < 1.0:
@@ -29,6 +29,23 @@ class WeightAverage:
             avg.copy_(b)
 
     @torch.no_grad()
-    def copy_to(self, model: nn.Module) -> None:
-        """Put the averaged weights into `model` (at the end of training)."""
+    def copy_to(self, model: nn.Module, inputs=None, batches: int = 20) -> None:
+        """Put the averaged weights into `model` (at the end of training).
+
+        BatchNorm's running statistics belong to the last weights, not to their average: with
+        `inputs` (a function returning the arguments of one forward pass) they are measured again
+        on `batches` passes of the averaged network."""
         model.load_state_dict(self.average.state_dict())
+        norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if inputs is None or not norms:
+            return
+        was_training, momenta = model.training, [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a plain mean over the passes
+        model.train()
+        for _ in range(batches):
+            model(*inputs())
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        model.train(was_training)

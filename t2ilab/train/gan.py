@@ -97,6 +97,6 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                   live=live, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"gan {dataset}", progress=progress)
     if average:
-        average.copy_to(G)  # the averaged generator is the one kept
+        average.copy_to(G, inputs=lambda: (torch.randn(256, latent, device=dev), draw(256)[1]))  # kept
     gan.eval()
     return gan, history
