@@ -2,8 +2,8 @@
 
 For each model: trained from scratch on `shapes` with the default settings for 5, 10, 15, 30 and
 60 s (one run each, seed 0, since the learning-rate decay follows the budget), each evaluated with
-`t2ilab evaluate`'s metrics; then the shipped models' `evaluate` output, and for the VAE the source
-articles' prompt on `scenes-vae`. A mark is the wall-clock seconds of the whole `train()` call:
+`t2ilab evaluate`'s metrics; then the shipped models' `evaluate` output, and the source articles' prompt on
+`scenes-vae` and `scenes-gan`. A mark is the wall-clock seconds of the whole `train()` call:
 loading the data and building the model come out of it, as in `t2ilab train --seconds` (which also
 counts importing torch, about 2 s more). Each mark records the load average before it ran (the
 machine may be shared: a loaded machine gives pessimistic marks) and the CPU seconds it used.
@@ -81,9 +81,9 @@ def steps_to_quality(marks: dict) -> int | None:
     return good[0]["steps"] if good else None
 
 
-def source_prompt(n: int = 100) -> dict:
-    """Of 100 samples of the source prompt (English and Chinese), how many the judge reads as that scene."""
-    model, judge = hub.load("scenes-vae"), judge_for("scenes")
+def source_prompt(name: str, n: int = 100) -> dict:
+    """Of 100 samples of the source prompt (English and Chinese) from model `name`, how many the judge reads as that scene."""
+    model, judge = hub.load(name), judge_for("scenes")
     out = {}
     for i, prompt in enumerate(SOURCE_PROMPTS):
         labels = labels_for(prompt, "scenes", n=n, seed=i)
@@ -124,6 +124,6 @@ if __name__ == "__main__":
         shipped = {name: rounded(evaluate(name)) for name, e in hub.manifest().items() if e["kind"] == kind}
         marks = time_to_quality(kind)
         result = {"shapes": marks, "steps_to_quality": steps_to_quality(marks), "shipped": shipped}
-        if kind == "vae" and "scenes-vae" in hub.manifest():
-            result["scenes_source_prompt_correct"] = source_prompt()
+        if f"scenes-{kind}" in hub.manifest():
+            result["scenes_source_prompt_correct"] = source_prompt(f"scenes-{kind}")
         write(kind, result)
