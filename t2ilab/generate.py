@@ -101,7 +101,6 @@ def save_grid(images: torch.Tensor, out: str | Path, scale: int = 4, force: bool
     PIL writes the bytes (torchvision's import took 2.3 s of a 4.2 s `t2ilab generate`); the pixels
     are those `torchvision.utils.save_image` wrote: x * 255 + 0.5, clamped, truncated to uint8."""
     from PIL import Image
-
     from PIL.PngImagePlugin import PngInfo
 
     from .validate import MARK, check_output_file

@@ -1,7 +1,7 @@
 """How many steps a model needs on a dataset before its prompts come out right.
 
 `t2ilab train` says in one line when a run ended far from that (lesson 02's committed output:
-"343 steps: far too few for shapes; about 700 steps (92 s here) give prompt accuracy 0.98", from a
+"411 steps: too few for shapes; about 700 steps (77 s here) give prompt accuracy 0.98", from a
 run whose discriminator won), instead of saving a model that draws smudges without a word. The table holds steps, not seconds, so it does not depend on the machine; the
 seconds are estimated from the run's own speed.
 """
