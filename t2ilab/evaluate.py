@@ -22,7 +22,7 @@ MAX_SAMPLES = 20_000   # 20,000 32x32 RGB images are 250 MB per set; more is not
 
 def combos(dataset: str, heldout: bool, n: int, seed: int) -> torch.Tensor:
     """`n` label tuples drawn uniformly from the seen (or the held-out) combinations."""
-    from .schema import schema
+    from .schema import combinations, schema
     from .validate import check_count, check_seed
 
     check_count(n, "n", 1, 1_000_000)
@@ -30,7 +30,8 @@ def combos(dataset: str, heldout: bool, n: int, seed: int) -> torch.Tensor:
     if heldout and not HELDOUT.get(dataset):
         raise T2ILabError(f"{dataset} has no held-out combinations: use heldout=False")
     held = set(HELDOUT.get(dataset, []))
-    every = itertools.product(*[range(len(v)) for v in schema(dataset).values()])
+    every = combinations(dataset) if dataset in SCHEMAS else \
+        itertools.product(*[range(len(v)) for v in schema(dataset).values()])  # those that go together
     pool = torch.tensor(HELDOUT[dataset] if heldout else [c for c in every if c not in held])
     return pool[torch.randint(len(pool), (n,), generator=torch.Generator().manual_seed(seed))]
 

@@ -2,9 +2,12 @@
 
 Every dataset is described by an ordered mapping attribute -> list of values. Labels are
 indices into these lists, so a label vector for `shapes` is [shape, color, size, position].
+A scene holds one or two objects: `object2` and `position2` are the second one ("none" when there
+is none), always right of the first, so that every picture has exactly one label vector.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 
@@ -20,6 +23,8 @@ SCHEMAS: dict[str, dict[str, list[str]]] = {
         "ground": ["grass", "sand", "snow"],
         "object": ["tree", "house", "sun"],
         "position": ["left", "middle", "right"],
+        "object2": ["none", "tree", "house", "sun"],
+        "position2": ["none", "middle", "right"],   # right of `position`: left is never second
     },
     "fashion": {
         "item": ["t-shirt", "trouser", "pullover", "dress", "coat",
@@ -92,21 +97,53 @@ def schema(dataset: str) -> dict[str, list[str]]:
     return vocab.schema
 
 
+def _one_scene(combo: tuple[int, ...]) -> bool:
+    """A scene's labels go together: a second object has a position, right of the first one's
+    (position2's values middle and right have the indices of position's middle and right), and
+    there is one sun in the sky."""
+    _sky, _ground, first, position, second, position2 = combo
+    one_sun = not (first == 2 and second == 3)
+    return (second == 0) == (position2 == 0) and (position2 == 0 or position2 > position) and one_sun
+
+
+# Datasets whose attribute values do not all go together: a test of one label tuple, and the rule in words.
+VALID = {"scenes": _one_scene}
+RULES = {"scenes": "a second object (object2) has its own place (position2) right of the first object's, both are "
+                   "none without one, and the sky has one sun"}
+# Attributes no word names by itself: the parser fills them (a scene's second object, from the
+# object and position words: t2ilab.text.objects).
+SECOND: dict[str, tuple[str, ...]] = {"scenes": ("object2", "position2")}
+# What an attribute dict that leaves an attribute out means (None, written out, leaves it open).
+DEFAULTS: dict[str, dict[str, str]] = {"scenes": {"object2": "none", "position2": "none"}}
+
+
+@functools.cache
+def combinations(dataset: str) -> tuple[tuple[int, ...], ...]:
+    """Every label tuple a built-in dataset can show, in itertools.product order."""
+    sizes = [len(v) for v in SCHEMAS[dataset].values()]
+    valid = VALID.get(dataset, lambda c: True)
+    return tuple(c for c in itertools.product(*[range(n) for n in sizes]) if valid(c))
+
+
+def complete(dataset: str, attrs) -> dict:
+    """Attributes in schema order; one left out takes the dataset's default (else None: open)."""
+    defaults = DEFAULTS.get(dataset, {})
+    return {a: attrs[a] if a in attrs else defaults.get(a) for a in schema(dataset)}
+
+
 def _heldout(dataset: str, modulus: int) -> list[tuple[int, ...]]:
     """Combinations whose weighted index sum is 0 mod `modulus`.
 
     A weighted sum over *all* attributes keeps every single value and every pair of values in
     the training split, so held-out combinations are new only as combinations.
     """
-    sizes = [len(v) for v in SCHEMAS[dataset].values()]
-    combos = itertools.product(*[range(n) for n in sizes])
-    return [c for c in combos if sum((i + 1) * k for i, k in enumerate(c)) % modulus == 0]
+    return [c for c in combinations(dataset) if sum((i + 1) * k for i, k in enumerate(c)) % modulus == 0]
 
 
 # Fixed held-out combinations (label tuples), never in a training split. Listed in the dataset cards.
 HELDOUT: dict[str, list[tuple[int, ...]]] = {
     "shapes": _heldout("shapes", 10),   # 24 of 240 combinations
-    "scenes": [c for c in _heldout("scenes", 9) if c != (0, 0, 0, 1)],  # keeps the source prompt seen
+    "scenes": [c for c in _heldout("scenes", 9) if c != (0, 0, 0, 1, 0, 0)],  # keeps the source prompt seen
     "fashion": [],
 }
 

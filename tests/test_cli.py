@@ -20,7 +20,8 @@ def test_parse_prints_canonical_json(capsys):
     code, out, _ = run(capsys, "parse", "a tiny crimson ball up top")
     assert code == 0 and json.loads(out) == {"shape": "circle", "color": "red", "size": "small", "position": "top"}
     code, out, _ = run(capsys, "parse", "我想要一个蓝天下的大草原，中间有一棵树")
-    assert json.loads(out) == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle"}
+    assert json.loads(out) == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle",
+                                "object2": "none", "position2": "none"}
 
 
 @pytest.mark.parametrize("argv, words", [

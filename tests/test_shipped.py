@@ -103,9 +103,30 @@ def test_scenes_gan_follows_prompts_and_varies_its_scenes():
 def test_source_articles_prompt(prompt, model):
     """The source articles' sentence gives that scene, judged right on at least 95 of 100 samples."""
     labels = labels_for(prompt, "scenes", n=100, seed=0)
-    assert labels.unique(dim=0).tolist() == [[0, 0, 0, 1]]  # blue sky, grass, tree, middle: nothing left open
+    assert labels.unique(dim=0).tolist() == [[0, 0, 0, 1, 0, 0]]  # blue sky, grass, tree, middle, no second object
     images = hub.load(model).generate(labels, generator=torch.Generator().manual_seed(0))
     assert prompt_accuracy(judge_for("scenes").predict(images), labels) >= 0.95
+
+
+@pytest.mark.parametrize("model", [pytest.param("scenes-vae", marks=needs("scenes-vae")),
+                                   pytest.param("scenes-gan", marks=needs("scenes-gan"))])
+@pytest.mark.parametrize("prompt, rows", [
+    ("a house on the left and a tree on the right", [[1, 1]]),    # object 1 house, object2 1 tree
+    ("左边有一座房子，右边有一棵树", [[1, 1]]),
+    ("a desert at night with the sun in the middle and a tree", [[2, 1]]),   # the tree takes the right
+])
+def test_two_objects_each_in_its_place(prompt, rows, model):
+    """A scene with two objects: each drawn where the prompt put it, on at least 90 of 100 samples."""
+    labels = labels_for(prompt, "scenes", n=100, seed=0)
+    assert labels[:, [2, 4]].unique(dim=0).tolist() == rows
+    images = hub.load(model).generate(labels, generator=torch.Generator().manual_seed(0))
+    assert prompt_accuracy(judge_for("scenes").predict(images), labels) >= 0.9
+
+
+@needs("scenes-vae")
+def test_scenes_vae_follows_prompts_with_one_or_two_objects():
+    scores = evaluate("scenes-vae", samples=400)  # 1000 samples: see benchmarks/results/vae.json
+    assert scores["prompt_accuracy"] >= 0.9 and scores["heldout_accuracy"] >= 0.9 and scores["recall"] >= 0.5, scores
 
 
 def test_make_pretrained_refuses_an_unknown_name_in_one_line(capsys):

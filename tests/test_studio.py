@@ -43,10 +43,11 @@ def test_candidates_are_generate_with_the_same_seed():
 def test_studio_default_is_the_source_articles_prompt():
     s = PromptStudio()
     assert s.prompt.value == GRASSLAND and s.result.model == "scenes-vae"
-    assert s.result.attributes == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle"}
+    assert s.result.attributes == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle",
+                                   "object2": "none", "position2": "none"}
     assert s.image.value == s.png and size(s.png) == (4 * (32 * 4 + 2) + 2, 2 * (32 * 4 + 2) + 2)  # 4 a row
     assert GRASSLAND in s.image.tooltip and "refused" not in s.message.value
-    assert "fixed 4 of 4" in s.message.value
+    assert "fixed 6 of 6" in s.message.value
 
 
 def test_descriptions_are_stable():
@@ -162,7 +163,7 @@ def test_embedding_table_rows_are_the_encoder_tables():
     e = EmbeddingTable(dataset="scenes", dim=3, seed=7)
     rows = e.rows()
     enc = seeded_encoder("scenes", 3, 7)
-    assert len(rows) == 3 + 3 + 3 + 3 and rows[0][:2] == ("sky", "blue")
+    assert len(rows) == 3 + 3 + 3 + 3 + 4 + 3 and rows[0][:2] == ("sky", "blue")
     assert rows[0][2] == " ".join(f"{x:+.2f}" for x in enc.embeddings[0].weight[0].tolist())
     e.dim.value = 5
     assert len(e.rows()[0][2].split()) == 5 and "vector (5 numbers)" in e.table.value

@@ -16,7 +16,7 @@ def test_labels_of_a_full_prompt():
 
 
 def test_source_prompt_labels():
-    assert labels_for("我想要一个蓝天下的大草原，中间有一棵树", "scenes").tolist() == [[0, 0, 0, 1]]
+    assert labels_for("我想要一个蓝天下的大草原，中间有一棵树", "scenes").tolist() == [[0, 0, 0, 1, 0, 0]]
 
 
 def test_fixed_attributes_stay_open_ones_vary():
@@ -109,7 +109,7 @@ def test_gradient_reaches_the_embeddings_used():
 def test_encode_prompts():
     enc = TextEncoder("scenes", dim=6)
     out = enc.encode(["a tree in the middle", "我想要一个蓝天下的大草原，中间有一棵树"], seed=3)
-    assert out.shape == (2, 24)
+    assert out.shape == (2, 36)                               # 6 attributes x 6
     assert torch.equal(out, enc.encode(["a tree in the middle", "我想要一个蓝天下的大草原，中间有一棵树"], seed=3))
     assert torch.equal(enc.encode("a grassland under a blue sky with a tree in the middle")[0], out[1])
 

@@ -150,7 +150,8 @@ def test_offline_without_url_touches_no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     attrs, source = no_warnings(expand, "a grassland under a blue sky with a tree in the middle", "scenes")
-    assert source == "offline" and attrs == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle"}
+    assert source == "offline" and attrs == {"sky": "blue", "ground": "grass", "object": "tree", "position": "middle",
+                                             "object2": "none", "position2": "none"}
 
 
 def test_user_mistakes_raise_before_any_request(base):

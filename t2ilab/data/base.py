@@ -85,17 +85,14 @@ def sample_labels(dataset: str, n: int, split: str, rng: np.random.Generator) ->
 
     "train" excludes the held-out combinations, "heldout" is only them, "all" is everything.
     """
-    import itertools
-
     from ..errors import T2ILabError
-    from ..schema import HELDOUT, SCHEMAS
+    from ..schema import HELDOUT, combinations
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise T2ILabError(f"n must be a positive whole number of images, got {n!r}: try n=10000")
     if split not in SPLITS:
         raise T2ILabError(f"unknown split {split!r} for {dataset}: choose one of {', '.join(SPLITS)}")
-    sizes = [len(v) for v in SCHEMAS[dataset].values()]
-    combos = np.array(list(itertools.product(*[range(k) for k in sizes])), dtype=np.int64)
+    combos = np.array(combinations(dataset), dtype=np.int64)   # the ones that go together
     held = {tuple(c) for c in HELDOUT[dataset]}
     is_held = np.array([tuple(c) in held for c in combos.tolist()])
     pool = {"train": combos[~is_held], "heldout": combos[is_held], "all": combos}[split]

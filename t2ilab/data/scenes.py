@@ -1,7 +1,8 @@
 """`scenes`: the source articles' "a grassland under a blue sky with a tree in the middle".
 
 32x32 landscapes: a sky (blue, sunset, night) over a ground (grass, sand, snow) with one object
-(tree, house, sun) on the left, in the middle or on the right; procedural and instant.
+(tree, house, sun) on the left, in the middle or on the right, or two objects at two of those
+places ("a house on the left and a tree on the right"); procedural and instant.
 """
 from __future__ import annotations
 
@@ -48,13 +49,19 @@ TEMPLATES = [
     "{object} {position_of} {ground} {sky}",      # a house on the left of a snowy field at night
     "{sky_over} over {ground}, {object} {position}",
 ]
+TWO = [                                           # {first}, {second}: "a house on the left", either order
+    "{ground} {sky} with {first} and {second}",   # a desert at sunset with a house on the left and the sun on the right
+    "{first} and {second}, {ground} {sky}",
+    "{sky_over} over {ground}, {first} and {second}",
+]
 
 
 def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw label rows [sky, ground, object, position] as float32 images [N,3,32,32] in [0,1]."""
-    labels = np.asarray(labels, dtype=np.int64).reshape(-1, 4)
+    """Draw label rows [sky, ground, object, position, object2, position2] as float32 images
+    [N,3,32,32] in [0,1]."""
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1, 6)
     n = len(labels)
-    sky, ground, obj, pos = labels.T
+    sky, ground, obj, pos, obj2, pos2 = labels.T
     grid = np.arange(SIZE, dtype=np.float32)
     horizon = HORIZON + rng.integers(-1, 2, n)
     # background: vertical sky gradient above the horizon, flat ground below
@@ -68,20 +75,29 @@ def render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     sy = rng.integers(0, horizon[night, None] - 3, (len(night), N_STARS))
     sx = rng.integers(0, SIZE, (len(night), N_STARS))
     img[night[:, None, None], np.arange(3)[None, :, None], sy[:, None, :], sx[:, None, :]] = STAR[None, :, None]
-    # the object, jittered in place and size
+    _place(img, np.arange(n), obj, pos, horizon, rng)                            # the first object
+    two = np.flatnonzero(obj2 > 0)                                                # a second one, to its right
+    _place(img, two, obj2[two] - 1, pos2[two], horizon[two], rng)
+    return img
+
+
+def _place(img: np.ndarray, rows: np.ndarray, obj: np.ndarray, pos: np.ndarray, horizon: np.ndarray,
+           rng: np.random.Generator) -> None:
+    """Draw object obj[i] (0 tree, 1 house, 2 sun) at place pos[i] into img[rows[i]], jittered in
+    place and size."""
+    n = len(rows)
     cx = OBJECT_X[pos] + rng.uniform(-1, 1, n).astype(np.float32)
     base = horizon + 3 + rng.uniform(-0.5, 0.5, n).astype(np.float32)            # where it stands
     scale = rng.uniform(0.9, 1.1, n).astype(np.float32)
-    x = grid + 0.5
+    x = np.arange(SIZE, dtype=np.float32) + 0.5
     for k, draw in enumerate([_tree, _house, _sun]):
         idx = np.flatnonzero(obj == k)
         dx = x[None, None, :] - cx[idx, None, None]                                # [M,1,32]
         dy = x[None, :, None] - base[idx, None, None]                              # [M,32,1], <0 above base
-        sub = img[idx]
+        sub = img[rows[idx]]
         for mask, color in draw(dx, dy, scale[idx, None, None], rng):
             sub = np.where(mask[:, None], color[None, :, None, None], sub)
-        img[idx] = sub
-    return img
+        img[rows[idx]] = sub
 
 
 def _tree(dx, dy, s, rng):
@@ -108,7 +124,13 @@ def _sun(dx, dy, s, rng):
 def caption(attrs: dict, rng: np.random.Generator) -> str:
     """One random phrasing, e.g. "a grassland under a blue sky with a tree in the middle"."""
     pick = lambda words: words[rng.integers(len(words))]  # noqa: E731
-    words = {k: pick(CAPTION_WORDS[k][attrs[k]]) for k in SCHEMA}
+    words = {k: pick(CAPTION_WORDS[k][attrs[k]]) for k in ("sky", "ground", "object", "position")}
+    if attrs.get("object2", "none") != "none":  # the two objects in either order
+        second = f"{pick(CAPTION_WORDS['object'][attrs['object2']])} {pick(CAPTION_WORDS['position'][attrs['position2']])}"
+        pair = [f"{words['object']} {words['position']}", second][::1 if rng.integers(2) else -1]
+        text = pick(TWO).format(sky_over=SKY_OVER[attrs["sky"]], sky=words["sky"], ground=words["ground"],
+                                first=pair[0], second=pair[1])
+        return text[0].lower() + text[1:]
     where = POSITION_OF[attrs["position"]]
     if attrs["object"] == "sun":            # the sun hangs above the ground, not in it
         where = f"{words['position']} above"

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import device  # noqa: F401  (sets torch's threads when first imported)
+from ..schema import RULES, VALID, combinations, complete
 from ..schema import schema as dataset_schema
 from ..errors import T2ILabError
 from .parse import parse
@@ -46,11 +47,22 @@ def _attributes(prompt_or_attrs: str | Attributes, dataset: str) -> dict[str, st
         if value is not None and value not in attrs[key]:
             raise T2ILabError(f"{key}={value!r} is not a {dataset} {key}; use one of {', '.join(attrs[key])} "
                               f"or None to sample it")
-    return {a: prompt_or_attrs.get(a) for a in attrs}
+    return complete(dataset, prompt_or_attrs) if isinstance(dataset, str) else {a: prompt_or_attrs.get(a) for a in attrs}
 
 
-def _sample(attrs: Attributes, schema: Mapping[str, list[str]], n: int, g: torch.Generator) -> torch.Tensor:
-    """[n, A] labels: the fixed attributes repeated, the open ones drawn uniformly (schema order)."""
+def _sample(attrs: Attributes, schema: Mapping[str, list[str]], n: int, g: torch.Generator,
+            dataset: str | None = None) -> torch.Tensor:
+    """[n, A] labels: the fixed attributes repeated, the open ones drawn uniformly (schema order).
+
+    In a dataset whose values do not all go together (scenes: a second object stands right of
+    the first), a row is drawn uniformly from the combinations that keep the fixed values."""
+    if dataset in VALID:
+        fixed = [(i, values.index(attrs[a])) for i, (a, values) in enumerate(schema.items()) if attrs.get(a) is not None]
+        pool = torch.tensor([c for c in combinations(dataset) if all(c[i] == k for i, k in fixed)], dtype=torch.long)
+        if not len(pool):
+            asked = ", ".join(f"{a}={v}" for a, v in attrs.items() if v is not None)
+            raise T2ILabError(f"no {dataset} image has {asked}; {RULES[dataset]}")
+        return pool[torch.randint(len(pool), (n,), generator=g)]
     cols = []
     for attr, values in schema.items():
         value = attrs.get(attr)
@@ -67,7 +79,7 @@ def labels_for(prompt_or_attrs: str | Attributes, dataset: str = "shapes", n: in
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise T2ILabError(f"n must be a whole number of at least 1, got {n!r}")
     attrs = _attributes(prompt_or_attrs, dataset)
-    return _sample(attrs, dataset_schema(dataset), n, _generator(seed))
+    return _sample(attrs, dataset_schema(dataset), n, _generator(seed), dataset)
 
 
 def one_hot(labels: torch.Tensor, schema: str | Mapping[str, list[str]]) -> torch.Tensor:
@@ -114,7 +126,7 @@ class TextEncoder(nn.Module):
         if not prompts:
             raise T2ILabError("TextEncoder.encode needs at least one prompt")
         g = _generator(seed)
-        labels = torch.cat([_sample(parse(p, self.dataset), self.schema, 1, g) for p in prompts])
+        labels = torch.cat([_sample(parse(p, self.dataset), self.schema, 1, g, self.dataset) for p in prompts])
         return self(labels.to(self.embeddings[0].weight.device))
 
     def extra_repr(self) -> str:

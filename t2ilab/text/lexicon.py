@@ -8,7 +8,7 @@ ignored everywhere ("a", "please", 我想要).
 """
 from __future__ import annotations
 
-from ..schema import SCHEMAS
+from ..schema import SCHEMAS, SECOND
 
 SYNONYMS: dict[str, dict[str, dict[str, list[str]]]] = {
     "shapes": {
@@ -84,6 +84,10 @@ SYNONYMS: dict[str, dict[str, dict[str, list[str]]]] = {
             "right": ["right", "on the right", "to the right", "right side", "rightmost",
                       "右边", "右侧", "右面", "右方", "右"],
         },
+        # a second object is said with the words above ("a house on the left and a tree on the
+        # right"): t2ilab.text.objects places it, no word of its own names it
+        "object2": {},
+        "position2": {},
     },
     "fashion": {
         "item": {
@@ -139,6 +143,7 @@ COUNT_WORDS: list[str] = ["two", "three", "four", "five", "six", "seven", "eight
 ATTRIBUTE_PLURALS: dict[str, str] = {
     "shape": "shapes", "color": "colors", "size": "sizes", "position": "positions",
     "sky": "skies", "ground": "grounds", "object": "objects", "item": "items",
+    "object2": "second objects", "position2": "second positions",
 }
 
 
@@ -146,6 +151,8 @@ def phrases(dataset: str) -> dict[str, tuple[str, str]]:
     """Every attribute phrase of a dataset -> (attribute, canonical value); values name themselves."""
     table: dict[str, tuple[str, str]] = {}
     for attr, values in SCHEMAS[dataset].items():
+        if attr in SECOND.get(dataset, ()):  # scenes' object2, position2: the parser fills them
+            continue
         for value in values:
             for phrase in [value, *SYNONYMS[dataset][attr].get(value, [])]:
                 table[phrase] = (attr, value)

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 import warnings
 
-from ..schema import schema
+from ..schema import RULES, complete, schema
 from ..errors import T2ILabError
 from .parse import check_prompt, parse
 
@@ -44,7 +44,8 @@ def instructions(dataset: str) -> str:
     return (f"You turn a description of an image (English or Chinese) into the attributes of the "
             f"t2ilab dataset '{dataset}'. Answer with one JSON object and nothing else. "
             f"Keys and their allowed values:\n" + "\n".join(lines) +
-            "\nUse null for an attribute the description leaves open; never invent one.")
+            "\nUse null for an attribute the description leaves open; never invent one."
+            + (f"\nRule: {RULES[dataset]}." if dataset in RULES else ""))
 
 
 def _is_loopback(url: str) -> bool:
@@ -102,6 +103,7 @@ def validate(answer: str, dataset: str) -> dict[str, str | None]:
     if unknown:
         raise _Fallback(f"the answer has unknown keys {unknown}; allowed: {', '.join(attrs)}")
     out: dict[str, str | None] = {}
+    obj = complete(dataset, obj)  # a key left out takes the dataset's default (scenes: no second object)
     for attr, values in attrs.items():
         value = obj.get(attr)
         value = value.strip().lower() if isinstance(value, str) else value

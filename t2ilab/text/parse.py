@@ -12,12 +12,14 @@ import functools
 from ..schema import SCHEMAS, FolderVocabulary, folder_vocabulary, schema
 from ..errors import T2ILabError
 from .lexicon import ATTRIBUTE_PLURALS, COUNT_WORDS, NEUTRAL, STOP_WORDS, phrases
+from .objects import place
 from .tokenize import is_chinese, tokenize
 
 MAX_PROMPT_CHARS = 500
 EXAMPLES = {"shapes": "a big red circle on the left",
             "scenes": "a grassland under a blue sky with a tree in the middle",
             "fashion": "an ankle boot"}
+TWO_OBJECTS = {"scenes"}  # datasets whose prompts may name two objects, each at its own position
 _NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 Entry = tuple[str, "str | None", "str | None"]  # (kind: attr | neutral | stop | count, attribute, value)
@@ -200,9 +202,11 @@ def parse(prompt: str, dataset: str = "shapes") -> dict[str, str | None]:
                           f"(t2ilab generate -n 4)")
     if unknown:
         raise T2ILabError(unknown_words_message(unknown, dataset))
+    placed = place(found) if dataset in TWO_OBJECTS else {}  # scenes: each object with its position
     asked: dict[str, dict[str, str]] = {a: {} for a in attributes}  # value -> words that asked for it
     for attr, value, words in found:
-        asked[attr].setdefault(value, words)
+        if attr not in placed:
+            asked[attr].setdefault(value, words)
     clashes = []
     for attr, values in asked.items():
         if len(values) > 1:
@@ -213,7 +217,7 @@ def parse(prompt: str, dataset: str = "shapes") -> dict[str, str | None]:
     if clashes:
         raise T2ILabError(f"the prompt asks for {', and '.join(clashes)}; keep one"
                           + (" of each" if len(clashes) > 1 else ""))
-    return {a: next(iter(values), None) for a, values in asked.items()}
+    return {a: placed[a] if a in placed else next(iter(values), None) for a, values in asked.items()}
 
 
 def guess_dataset(prompt: str) -> str:

@@ -36,7 +36,8 @@ def probe(seed):
     value = []
     for dataset in ("shapes", "scenes", "fashion"):
         for _ in range(6):
-            words = [rng.choice(v) for v in schema(dataset).values() if rng.random() < 0.5]
+            words = [rng.choice(v) for a, v in schema(dataset).items()  # one object at most (object2: none)
+                     if a not in ("object2", "position2") and rng.random() < 0.5]
             rng.shuffle(words)
             got = open_choices("a " + " ".join(words + [neutral[dataset]]), dataset)
             value.append(list(got) if isinstance(got, (tuple, list)) else got)

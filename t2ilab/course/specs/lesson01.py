@@ -38,7 +38,7 @@ def probe(seed):
     rng = random.Random(seed)
     value = []
     for dataset in ("shapes", "scenes", "fashion"):
-        known = [p for attr, values in schema(dataset).items()
+        known = [p for attr, values in schema(dataset).items() if attr not in ("object2", "position2")
                  for v in values for p in [v, *SYNONYMS[dataset][attr].get(v, [])]]
         unknown = [w for w in ["sky", "cat", "please", "blu", "reds", "", *NEUTRAL[dataset][:4]] if w not in known]
         for _ in range(12):
