@@ -13,6 +13,8 @@ t2ilab/train/quality.py's table holds.
 loaded machine does not change (only their seconds).
 `by_machine` (`python benchmarks/bench_generators.py machine [vae|gan]`): the same marks on another
 machine (another CPU, or a GPU), kept under its name beside the record's own machine.
+`python benchmarks/bench_generators.py shipped [vae|gan]`: only the shipped models' scores, the source
+prompt and the two-object prompts (`scenes_two_objects_correct`, of 100 each), no training.
 Run: python benchmarks/bench_generators.py [gan|vae]
 """
 from __future__ import annotations
@@ -31,6 +33,9 @@ from t2ilab.train.run import train
 
 MARKS = (5, 10, 15, 30, 60)
 SOURCE_PROMPTS = ("a grassland under a blue sky with a tree in the middle", "我想要一个蓝天下的大草原，中间有一棵树")
+TWO_OBJECT_PROMPTS = ("a house on the left and a tree on the right", "左边有一座房子，右边有一棵树",
+                      "a snowy field at night with a tree on the left and the sun in the middle",  # held out
+                      "a house and a tree")                                                        # places open
 
 
 def rounded(d: dict) -> dict:
@@ -92,7 +97,39 @@ def source_prompt(name: str, n: int = 100) -> dict:
     return out
 
 
+def two_objects(name: str, n: int = 100) -> dict:
+    """Of 100 samples of each two-object prompt from model `name`, how many the judge reads with
+    every attribute right (both objects in their places)."""
+    model, judge = hub.load(name), judge_for("scenes")
+    out = {}
+    for i, prompt in enumerate(TWO_OBJECT_PROMPTS):
+        labels = labels_for(prompt, "scenes", n=n, seed=i)
+        images = model.generate(labels, generator=torch.Generator().manual_seed(i))
+        out[prompt] = round(prompt_accuracy(judge.predict(images), labels) * n)
+    return out
+
+
+def shipped_quality(kind: str) -> dict:
+    """The shipped models' `evaluate` output and the scenes prompts (no training: machine-independent)."""
+    result = {"shipped": {name: rounded(evaluate(name)) for name, e in hub.manifest().items() if e["kind"] == kind}}
+    if f"scenes-{kind}" in hub.manifest():
+        result["scenes_source_prompt_correct"] = source_prompt(f"scenes-{kind}")
+        result["scenes_two_objects_correct"] = two_objects(f"scenes-{kind}")
+    return result
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["shipped"]:  # only the shipped models, merged into the last results
+        import json
+
+        from common import RESULTS
+
+        for kind in sys.argv[2:] or ["vae", "gan"]:
+            path = RESULTS / f"{kind}.json"
+            new = {**json.loads(path.read_text()), **shipped_quality(kind), "shipped_date": time.strftime("%Y-%m-%d")}
+            path.write_text(json.dumps(new, indent=2) + "\n")
+            print(json.dumps({k: v for k, v in new.items() if k.startswith(("shipped", "scenes"))}, indent=2))
+        sys.exit()
     if sys.argv[1:2] == ["steps"]:  # only the step budgets, merged into the last results
         import json
 
@@ -121,9 +158,6 @@ if __name__ == "__main__":
             print(json.dumps(others[name], indent=2))
         sys.exit()
     for kind in sys.argv[1:] or ["vae", "gan"]:
-        shipped = {name: rounded(evaluate(name)) for name, e in hub.manifest().items() if e["kind"] == kind}
+        quality = shipped_quality(kind)
         marks = time_to_quality(kind)
-        result = {"shapes": marks, "steps_to_quality": steps_to_quality(marks), "shipped": shipped}
-        if f"scenes-{kind}" in hub.manifest():
-            result["scenes_source_prompt_correct"] = source_prompt(f"scenes-{kind}")
-        write(kind, result)
+        write(kind, {"shapes": marks, "steps_to_quality": steps_to_quality(marks), **quality})
