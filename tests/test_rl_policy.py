@@ -99,3 +99,13 @@ def test_bad_input(gan):
     for seed in (-1, 1.5, "7"):
         with pytest.raises(T2ILabError, match=r"^seed must be a whole number from 0 to .*try seed=0$"):
             a.sample("a circle", 4, seed=seed)
+
+
+def test_two_objects_need_their_places_in_the_rating_loop():
+    a = PreferenceAdapter(hub.load("scenes-vae"))
+    placed = a.sample("a house on the left and a tree on the right", 8, seed=0).labels
+    assert placed[:, 2:].unique(dim=0).tolist() == [[1, 0, 1, 2]]       # house left, tree right; sky, ground drawn
+    for prompt in ("a house and a tree", "a house on the right and a tree"):  # open places could clash
+        with pytest.raises(T2ILabError, match="give both objects their places") as e:
+            a.sample(prompt, 4, seed=0)
+        assert "\n" not in str(e.value)
