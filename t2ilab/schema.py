@@ -125,6 +125,13 @@ def combinations(dataset: str) -> tuple[tuple[int, ...], ...]:
     return tuple(c for c in itertools.product(*[range(n) for n in sizes]) if valid(c))
 
 
+def matching(dataset: str, attrs) -> list[tuple[int, ...]]:
+    """The label tuples of a built-in dataset that keep every value `attrs` fixes (None: open)."""
+    fixed = [(i, values.index(attrs[a])) for i, (a, values) in enumerate(SCHEMAS[dataset].items())
+             if attrs.get(a) is not None]
+    return [c for c in combinations(dataset) if all(c[i] == k for i, k in fixed)]
+
+
 def complete(dataset: str, attrs) -> dict:
     """Attributes in schema order; one left out takes the dataset's default (else None: open)."""
     defaults = DEFAULTS.get(dataset, {})

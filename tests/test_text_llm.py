@@ -21,6 +21,7 @@ ANSWERS = {
     "badkey": '{"shape": "circle", "texture": "wood"}',
     "notjson": "Sure! Here is a red circle at the top.",
     "list": '["circle", "red"]',
+    "clash": '{"object": "tree", "position": "right", "object2": "house", "position2": "middle"}',  # 2nd not right
 }
 SEEN: list[tuple[str, dict, dict]] = []
 RELEASE = threading.Event()
@@ -107,6 +108,13 @@ def test_scenes_answer(base):
     prompt = "我想要一个蓝天下的大草原，中间有一棵树"
     assert expand(prompt, "scenes", url=f"{base}/scenes/v1") == (parse(prompt, "scenes"), "llm")
     assert "sky: blue, sunset, night" in SEEN[-1][2]["messages"][0]["content"]
+
+
+def test_scenes_answer_that_cannot_be_drawn_falls_back(base):
+    prompt = "a house on the left and a tree on the right"
+    with pytest.warns(UserWarning, match="do not go together") as record:
+        assert expand(prompt, "scenes", url=f"{base}/clash/v1") == (parse(prompt, "scenes"), "offline")
+    assert "\n" not in str(record[0].message)
 
 
 @pytest.mark.parametrize("kind, reason", [

@@ -43,15 +43,14 @@ class Draw(NamedTuple):
     z: torch.Tensor
 
 
-def _every_draw_goes_together(dataset: str, fixed: list[int | None], classes: list[int]) -> None:
+def _every_draw_goes_together(dataset: str, attrs: dict) -> None:
     """The policy draws each open attribute on its own, so every row it can draw must be one the
     dataset can show (scenes: a second object right of the first); else one clear line."""
-    from ..schema import RULES, VALID, combinations
+    from ..schema import RULES, SCHEMAS, VALID, matching
 
     if dataset not in VALID:
         return
-    rows = sum(all(f is None or c[a] == f for a, f in enumerate(fixed)) for c in combinations(dataset))
-    if rows < math.prod(k for f, k in zip(fixed, classes) if f is None):
+    if len(matching(dataset, attrs)) < math.prod(len(v) for a, v in SCHEMAS[dataset].items() if attrs[a] is None):
         raise T2ILabError("the rating loop draws each open attribute on its own, and this prompt's open ones do "
                           f"not all go together ({RULES[dataset]}): give both objects their places "
                           "(a house on the left and a tree on the right), or name one object")
@@ -98,9 +97,8 @@ class PreferenceAdapter(nn.Module):
             from ..text.encoder import _attributes
 
             attrs = _attributes(prompt, self.dataset)
-            fixed = [None if attrs[a] is None else vals.index(attrs[a]) for a, vals in self.schema.items()]
-            _every_draw_goes_together(self.dataset, fixed, self.classes)
-            self._prompts[key] = fixed
+            _every_draw_goes_together(self.dataset, attrs)
+            self._prompts[key] = [None if attrs[a] is None else vals.index(attrs[a]) for a, vals in self.schema.items()]
         return self._prompts[key]
 
     def condition(self, prompt) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import device  # noqa: F401  (sets torch's threads when first imported)
-from ..schema import RULES, VALID, combinations, complete
+from ..schema import RULES, VALID, complete, matching
 from ..schema import schema as dataset_schema
 from ..errors import T2ILabError
 from .parse import parse
@@ -57,8 +57,7 @@ def _sample(attrs: Attributes, schema: Mapping[str, list[str]], n: int, g: torch
     In a dataset whose values do not all go together (scenes: a second object stands right of
     the first), a row is drawn uniformly from the combinations that keep the fixed values."""
     if dataset in VALID:
-        fixed = [(i, values.index(attrs[a])) for i, (a, values) in enumerate(schema.items()) if attrs.get(a) is not None]
-        pool = torch.tensor([c for c in combinations(dataset) if all(c[i] == k for i, k in fixed)], dtype=torch.long)
+        pool = torch.tensor(matching(dataset, attrs), dtype=torch.long)
         if not len(pool):
             asked = ", ".join(f"{a}={v}" for a, v in attrs.items() if v is not None)
             raise T2ILabError(f"no {dataset} image has {asked}; {RULES[dataset]}")

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 import warnings
 
-from ..schema import RULES, complete, schema
+from ..schema import RULES, VALID, complete, matching, schema
 from ..errors import T2ILabError
 from .parse import check_prompt, parse
 
@@ -110,6 +110,8 @@ def validate(answer: str, dataset: str) -> dict[str, str | None]:
         if value is not None and value not in values:
             raise _Fallback(f"the answer gave {attr}={value!r}, not one of {', '.join(values)}")
         out[attr] = value
+    if dataset in VALID and not matching(dataset, out):
+        raise _Fallback(f"the answer's attributes do not go together ({RULES[dataset]})")
     return out
 
 
