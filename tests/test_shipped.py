@@ -76,8 +76,11 @@ def test_shapes_gan_follows_prompts_without_collapse():
 @needs("fashion-gan")
 @needs_fashion
 def test_fashion_gan_classes():
-    scores = evaluate("fashion-gan", samples=400)  # 1000 samples: 0.989, recall 0.63 (benchmarks/results/gan.json)
-    assert scores["prompt_accuracy"] >= 0.95 and scores["diversity"] >= 0.8 and scores["recall"] >= 0.55, scores
+    scores = evaluate("fashion-gan", samples=1000)  # 0.921, FID 33.2, recall 0.59 (benchmarks/results/gan.json)
+    # accuracy: the judge reads real test garments at 0.91 (shirts at 0.70), so a GAN whose garments
+    # look like the test set's scores about that, not 0.95
+    assert scores["prompt_accuracy"] >= 0.9 and scores["fid"] <= 40 and scores["recall"] >= 0.55, scores
+    assert scores["diversity"] >= 0.8, scores
 
 
 @needs("fashion-vae")
