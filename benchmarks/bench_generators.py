@@ -77,7 +77,7 @@ def quality_by_steps(kind: str, budgets: tuple[int, ...]) -> dict:
     return out
 
 
-STEP_BUDGETS = {"vae": (600, 900), "gan": (700, 1000)}
+STEP_BUDGETS = {"vae": (1000, 1500), "gan": (700, 1000)}
 
 
 def steps_to_quality(marks: dict) -> int | None:

@@ -16,7 +16,7 @@ SCHEMAS: dict[str, dict[str, list[str]]] = {
         "shape": ["circle", "square", "triangle", "diamond"],
         "color": ["red", "orange", "yellow", "green", "blue", "purple"],
         "size": ["small", "big"],
-        "position": ["left", "right", "top", "bottom", "center"],
+        "position": ["left", "right", "top", "bottom", "center", "top left", "top right", "bottom left", "bottom right"],
     },
     "scenes": {
         "sky": ["blue", "sunset", "night"],
@@ -149,7 +149,7 @@ def _heldout(dataset: str, modulus: int) -> list[tuple[int, ...]]:
 
 # Fixed held-out combinations (label tuples), never in a training split. Listed in the dataset cards.
 HELDOUT: dict[str, list[tuple[int, ...]]] = {
-    "shapes": _heldout("shapes", 10),   # 24 of 240 combinations
+    "shapes": _heldout("shapes", 10),   # 43 of 432 combinations
     "scenes": [c for c in _heldout("scenes", 9) if c != (0, 0, 0, 1, 0, 0)],  # keeps the source prompt seen
     "fashion": [],
 }

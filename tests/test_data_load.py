@@ -95,5 +95,5 @@ def test_describe_names_each_value_and_refuses_labels_that_do_not_fit():
                                                                   "size": "big", "position": "top"}
     for bad in [(0, 1, 1), (0, 6, 0, 0), (0, -1, 0, 0), (0.0, 1, 1, 2), "abc", None]:
         with pytest.raises(T2ILabError, match=r"^labels for shapes must be 4 whole numbers, one per attribute "
-                                              r"\(shape 0-3, color 0-5, size 0-1, position 0-4\), got "):
+                                              r"\(shape 0-3, color 0-5, size 0-1, position 0-8\), got "):
             data.describe("shapes", bad)

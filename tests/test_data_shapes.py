@@ -46,13 +46,13 @@ def test_same_seed_same_data_other_seed_differs():
 
 def test_heldout_never_in_train_and_only_in_heldout():
     held = set(HELDOUT["shapes"])
-    assert len(held) == 24
-    train = {tuple(r) for r in shapes(5000, "train").labels.tolist()}
-    assert not train & held and len(train) == 240 - 24          # every other combination shows up
-    heldout = {tuple(r) for r in shapes(500, "heldout").labels.tolist()}
+    assert len(held) == 43
+    train = {tuple(r) for r in shapes(8000, "train").labels.tolist()}
+    assert not train & held and len(train) == 432 - 43          # every other combination shows up
+    heldout = {tuple(r) for r in shapes(800, "heldout").labels.tolist()}
     assert heldout == held
-    everything = {tuple(r) for r in shapes(5000, "all").labels.tolist()}
-    assert len(everything) == 240
+    everything = {tuple(r) for r in shapes(8000, "all").labels.tolist()}
+    assert len(everything) == 432
 
 
 def words_found(text: str) -> dict[str, set[str]]:
@@ -109,6 +109,9 @@ def test_position_moves_the_centroid():
     assert cx["left"].max() < cx["center"].min() - 3 and cx["center"].max() < cx["right"].min() - 3
     assert cy["top"].max() < cy["center"].min() - 3 and cy["center"].max() < cy["bottom"].min() - 3
     assert abs(cy["left"].mean() - 16) < 1 and abs(cx["top"].mean() - 16) < 1
+    for corner in ("top left", "top right", "bottom left", "bottom right"):   # a corner: both sides at once
+        vertical, horizontal = corner.split()
+        assert abs(cx[corner].mean() - cx[horizontal].mean()) < 1 and abs(cy[corner].mean() - cy[vertical].mean()) < 1
 
 
 def test_size_changes_the_area():

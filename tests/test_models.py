@@ -155,7 +155,7 @@ def test_save_takes_kind_and_dataset_from_the_model(tmp_path):
     assert (meta["kind"], meta["dataset"]) == ("judge", "fashion")
     with pytest.raises(T2ILabError, match="names no dataset: build it with dataset=NAME"):
         hub.save(Judge(hidden=8), tmp_path / "none.safetensors")
-    with pytest.raises(T2ILabError, match=r"has classes \[10\], but 'shapes' has \[4, 6, 2, 5\]"):
+    with pytest.raises(T2ILabError, match=r"has classes \[10\], but 'shapes' has \[4, 6, 2, 9\]"):
         hub.save(Judge(channels=1, size=28, classes=(10,), hidden=8, dataset="shapes"), tmp_path / "x.safetensors")
     hub.save(ConditionalVAE(widths=(8, 8, 8), latent=4, dataset="shapes"), tmp_path / "v.safetensors")
     with safe_open(str(tmp_path / "v.safetensors"), "pt") as f:     # each model writes its own kind
@@ -174,7 +174,7 @@ def test_generate_names_the_mistake_in_its_labels_and_z(make):
                       (torch.tensor([[0, 1, 0]]), r"got \(1, 3\)"),
                       ([[0, 1, 0, 1]], "got list"),
                       (torch.tensor([[0, 6, 1, 4]]), "attribute 1 of labels must be from 0 to 5, got values from 6 to 6"),
-                      (torch.tensor([[0, 0, 1, -1]]), "attribute 3 .* 0 to 4, got values from -1 to -1")]:
+                      (torch.tensor([[0, 0, 1, -1]]), "attribute 3 .* 0 to 8, got values from -1 to -1")]:
         with pytest.raises(T2ILabError, match=says):
             model.generate(bad)
     with pytest.raises(T2ILabError, match=r"z must be a tensor \[1, 4\] .* got \(1, 5\)"):

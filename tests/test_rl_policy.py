@@ -19,7 +19,7 @@ def test_starts_exactly_at_the_pretrained_sampler(gan):
     a = PreferenceAdapter(gan)
     probs = a.probs("a circle")
     assert probs["shape"] is None  # fixed by the prompt
-    for attr, k in (("color", 6), ("size", 2), ("position", 5)):
+    for attr, k in (("color", 6), ("size", 2), ("position", 9)):
         assert torch.equal(torch.tensor(probs[attr]), torch.full((k,), 1 / k, dtype=torch.float32).double())  # uniform
     logits, mu, log_sigma = a.params("a circle")
     assert torch.equal(mu, torch.zeros(32)) and torch.equal(log_sigma, torch.zeros(32))
@@ -33,7 +33,7 @@ def test_label_distribution_matches_labels_for(gan):
     n = 30_000
     ours, theirs = a.sample("a red shape", n, seed=1).labels, labels_for("a red shape", "shapes", n=n, seed=1)
     assert (ours[:, 1] == 0).all() and (theirs[:, 1] == 0).all()  # red, fixed
-    for col, k in ((0, 4), (2, 2), (3, 5)):
+    for col, k in ((0, 4), (2, 2), (3, 9)):
         f_ours = torch.bincount(ours[:, col], minlength=k).float() / n
         f_theirs = torch.bincount(theirs[:, col], minlength=k).float() / n
         assert torch.allclose(f_ours, torch.full((k,), 1 / k), atol=0.012)
@@ -62,7 +62,7 @@ def test_log_prob_is_differentiable_and_splits_in_two_steps(gan):
     d = a.sample("a big circle", 8, seed=0)
     steps = a.log_prob_steps(d, "a big circle")
     assert steps.shape == (8, 2)
-    assert torch.allclose(steps[:, 0], torch.full((8,), -math.log(6 * 5)))  # color and position open
+    assert torch.allclose(steps[:, 0], torch.full((8,), -math.log(6 * 9)))  # color and position open
     steps.sum().backward()
     assert a.net[2].weight.grad.abs().sum() > 0
 

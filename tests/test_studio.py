@@ -9,6 +9,7 @@ from PIL import Image
 from t2ilab.course.studio import (AUTO, ConditioningView, EmbeddingTable, PromptStudio, attribute_rows, auto_model,
                                   candidates, generators, onehot_png, seeded_encoder)
 from t2ilab.errors import T2ILabError
+from t2ilab.schema import SCHEMAS
 from t2ilab.generate import generate
 from t2ilab.text import labels_for
 
@@ -33,7 +34,7 @@ def test_candidates_are_generate_with_the_same_seed():
     images, labels = generate("a red circle", model="shapes-gan", n=6, seed=5)
     assert torch.equal(r.images, images) and torch.equal(r.labels, labels)
     assert r.open == ["size", "position"] and r.sampled("color") == ["red"] * 6
-    assert r.sampled("position") == [["left", "right", "top", "bottom", "center"][i] for i in labels[:, 3].tolist()]
+    assert r.sampled("position") == [SCHEMAS["shapes"]["position"][i] for i in labels[:, 3].tolist()]
     rows = dict((a, (kind, v)) for a, kind, v in attribute_rows(r))
     assert rows["shape"] == ("fixed", "circle") and rows["size"][0] == "open"
     assert rows["size"][1] == "sampled: " + ", ".join(r.sampled("size"))
@@ -129,7 +130,7 @@ def test_conditioning_view_stages():
     assert s["tokens"] == ["a", "red", "circle"]
     assert s["labels"] == labels_for("a red circle", "shapes", seed=0)[0].tolist()
     assert s["labels"][:2] == [0, 0]  # circle is shape 0, red is colour 0
-    assert len(s["one_hot"]) == 4 + 6 + 2 + 5 and sum(s["one_hot"]) == 4
+    assert len(s["one_hot"]) == 4 + 6 + 2 + 9 and sum(s["one_hot"]) == 4
     assert s["one_hot"][0] == 1 and s["one_hot"][4] == 1
     assert len(s["embedding"]) == 4 * 4
     enc = seeded_encoder("shapes", 4)
@@ -177,8 +178,8 @@ def test_embedding_table_rows_are_the_encoder_tables():
 
 def test_conditioning_view_groups_the_one_hot_digits_by_attribute():
     c = ConditioningView(prompt="a big blue square on the left", dataset="shapes")
-    assert "0100 000010 01 10000" in c.steps.value
-    assert c._repr_mimebundle_()["text/plain"].endswith("one-hot 0100 000010 01 10000")
+    assert "0100 000010 01 100000000" in c.steps.value
+    assert c._repr_mimebundle_()["text/plain"].endswith("one-hot 0100 000010 01 100000000")
 
 
 def test_a_setting_seen_before_is_shown_from_memory_with_the_same_images():

@@ -41,6 +41,26 @@ SHAPES = [
     ("a sky blue ball", shapes("circle", "blue")),
 ]
 
+CORNERS = [   # one phrase, or one of top/bottom with one of left/right
+    ("a red circle in the bottom right corner", shapes("circle", "red", None, "bottom right")),
+    ("a small blue square in the upper left corner", shapes("square", "blue", "small", "top left")),
+    ("a circle top-left", shapes("circle", position="top left")),
+    ("a red circle at the top on the left", shapes("circle", "red", None, "top left")),
+    ("a circle at the bottom, on the right", shapes("circle", position="bottom right")),
+    ("on the right, at the bottom: a tiny diamond", shapes("diamond", None, "small", "bottom right")),
+    ("bottom left", shapes(position="bottom left")),
+    ("红色的圆在右下角", shapes("circle", "red", None, "bottom right")),
+    ("绿色正方形在左上方", shapes("square", "green", None, "top left")),
+    ("在下面的右边有一个圆", shapes("circle", position="bottom right")),
+    ("a red circle in the corner", shapes("circle", "red")),     # which corner is left open: no guess
+]
+
+
+@pytest.mark.parametrize("prompt, expected", CORNERS)
+def test_corners(prompt, expected):
+    assert parse(prompt, "shapes") == expected
+
+
 CHINESE = [
     ("红色的大圆在左边", "shapes", shapes("circle", "red", "big", "left")),
     ("一个小的蓝色三角形在顶部", "shapes", shapes("triangle", "blue", "small", "top")),
@@ -200,7 +220,9 @@ def test_unknown_chinese_characters_reported_together():
     ("a red blue circle", "the prompt asks for two colors: red and blue; keep one"),
     ("a ball box", "the prompt asks for two shapes: circle (ball) and square (box); keep one"),
     ("a small huge circle", "the prompt asks for two sizes: small and big (huge); keep one"),
-    ("bottom left", "the prompt asks for two positions: bottom and left; keep one"),
+    ("top center", "the prompt asks for two positions: top and center; keep one"),
+    ("a circle on the left on the right", "the prompt asks for two positions: left (on the left) and right (on the "
+                                          "right); keep one"),
     ("红色蓝色的圆", "the prompt asks for two colors: red (红色) and blue (蓝色); keep one"),
 ])
 def test_contradictions(prompt, expected):

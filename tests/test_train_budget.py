@@ -104,11 +104,11 @@ def test_far_from_quality_names_the_steps_needed():
     line = quality.far_from_quality("vae", "shapes", 24, 6.0)
     assert line == (f"24 steps: far too few for shapes; about {q:,} steps ({q * 6 / 24:,.0f} s here) give prompt "
                     f"accuracy {accuracy:g} (train longer: --seconds or --steps)")
-    assert quality.far_from_quality("vae", "shapes", 100, 3.0) == (      # by hand: 900 steps at 30 ms
-        "100 steps: far too few for shapes; about 900 steps (27 s here) give prompt accuracy 0.94 "
+    assert quality.far_from_quality("vae", "shapes", 100, 3.0) == (      # by hand: 1500 steps at 30 ms
+        "100 steps: far too few for shapes; about 1,500 steps (45 s here) give prompt accuracy 0.98 "
         "(train longer: --seconds or --steps)")
-    assert quality.far_from_quality("vae", "shapes", 626, 12.6) == (     # 626 steps read 0.38: still short
-        "626 steps: too few for shapes; about 900 steps (18 s here) give prompt accuracy 0.94 "
+    assert quality.far_from_quality("vae", "shapes", 1000, 20.0) == (    # 1000 steps read 0.70: still short
+        "1,000 steps: too few for shapes; about 1,500 steps (30 s here) give prompt accuracy 0.98 "
         "(train longer: --seconds or --steps)")
     assert quality.far_from_quality("vae", "shapes", q, 6.0) is None            # the steps the table asks for
     assert quality.far_from_quality("vae", "fashion", 24, 6.0) is None          # nothing measured: nothing said

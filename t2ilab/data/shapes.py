@@ -1,5 +1,7 @@
 """`shapes`: 32x32 pictures of one coloured shape, captioned in several phrasings.
 
+Nine positions: the four sides, the center and the four corners ("in the bottom right corner").
+
 Procedural and instant (NumPy masks), so every lesson can make fresh data from a seed; a fixed
 list of attribute combinations is held out of training to measure compositional generalisation.
 """
@@ -23,7 +25,8 @@ COLORS = np.array([          # RGB per color in schema order, far apart from eac
     [0.65, 0.15, 0.90],      # purple
 ], dtype=np.float32)
 RADIUS = np.array([4.5, 7.5], dtype=np.float32)                  # small, big (pixels)
-CENTER = np.array([[9, 16], [23, 16], [16, 9], [16, 23], [16, 16]], dtype=np.float32)  # (x, y)
+CENTER = np.array([[9, 16], [23, 16], [16, 9], [16, 23], [16, 16],              # (x, y): sides, center
+                   [9, 9], [23, 9], [9, 23], [23, 23]], dtype=np.float32)           # the four corners
 JITTER = 1.0                 # +- pixels of position jitter
 SIZE_JITTER = 0.08           # +- fraction of radius
 
@@ -38,6 +41,10 @@ CAPTION_WORDS: dict[str, dict[str, list[str]]] = {
         "top": ["at the top", "on top", "up top"],
         "bottom": ["at the bottom", "on the bottom", "near the bottom"],
         "center": ["in the center", "in the middle", "at the center"],
+        "top left": ["in the top left corner", "in the upper left corner"],
+        "top right": ["in the top right corner", "in the upper right corner"],
+        "bottom left": ["in the bottom left corner", "in the lower left corner"],
+        "bottom right": ["in the bottom right corner", "in the lower right corner"],
     },
 }
 TEMPLATES = [

@@ -60,7 +60,7 @@ class ConditionalGAN(nn.Module):
 
     kind = "gan"
 
-    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
+    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 9),
                  latent: int = 32, projection: bool = False, auxiliary: bool = True, spectral: bool = False,
                  upsample: bool = False, dataset: str | None = None):
         super().__init__()

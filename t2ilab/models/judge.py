@@ -16,7 +16,7 @@ class Judge(nn.Module):
 
     kind = "judge"
 
-    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
+    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 9),
                  hidden: int = 256, dataset: str | None = None):
         super().__init__()
         self.config = dict(channels=channels, size=check_size(size), classes=list(classes), hidden=hidden)

@@ -29,7 +29,7 @@ class ConditionalVAE(nn.Module):
 
     kind = "vae"
 
-    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 5),
+    def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 9),
                  latent: int = 16, widths: tuple[int, int, int] = (32, 64, 128), norm: bool = False,
                  body: str = "conv", hidden: int = 400, prior: str = "standard", dataset: str | None = None):
         super().__init__()

@@ -46,6 +46,15 @@ SYNONYMS: dict[str, dict[str, dict[str, list[str]]]] = {
             "center": ["center", "centre", "middle", "central", "centered", "centred",
                        "in the middle", "in the center", "in the centre",
                        "中间", "中央", "中心", "正中", "正中间"],
+            # a corner is also said as two positions, "at the top on the left" (t2ilab.text.corners)
+            "top left": ["top left", "upper left", "top left corner", "upper left corner", "top-left",
+                         "左上", "左上角", "左上方", "左上边"],
+            "top right": ["top right", "upper right", "top right corner", "upper right corner", "top-right",
+                          "右上", "右上角", "右上方", "右上边"],
+            "bottom left": ["bottom left", "lower left", "bottom left corner", "lower left corner", "bottom-left",
+                            "左下", "左下角", "左下方", "左下边"],
+            "bottom right": ["bottom right", "lower right", "bottom right corner", "lower right corner",
+                             "bottom-right", "右下", "右下角", "右下方", "右下边"],
         },
     },
     "scenes": {

@@ -12,6 +12,7 @@ import functools
 from ..schema import SCHEMAS, FolderVocabulary, folder_vocabulary, schema
 from ..errors import T2ILabError
 from .lexicon import ATTRIBUTE_PLURALS, COUNT_WORDS, NEUTRAL, STOP_WORDS, phrases
+from .corners import combine
 from .objects import place
 from .tokenize import is_chinese, tokenize
 
@@ -20,6 +21,7 @@ EXAMPLES = {"shapes": "a big red circle on the left",
             "scenes": "a grassland under a blue sky with a tree in the middle",
             "fashion": "an ankle boot"}
 TWO_OBJECTS = {"scenes"}  # datasets whose prompts may name two objects, each at its own position
+CORNERS = {"shapes"}      # datasets whose corners may be said as two positions
 _NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 Entry = tuple[str, "str | None", "str | None"]  # (kind: attr | neutral | stop | count, attribute, value)
@@ -202,6 +204,8 @@ def parse(prompt: str, dataset: str = "shapes") -> dict[str, str | None]:
                           f"(t2ilab generate -n 4)")
     if unknown:
         raise T2ILabError(unknown_words_message(unknown, dataset))
+    if dataset in CORNERS:  # shapes: "at the top on the left" is the top left corner
+        found = combine(found)
     placed = place(found) if dataset in TWO_OBJECTS else {}  # scenes: each object with its position
     asked: dict[str, dict[str, str]] = {a: {} for a in attributes}  # value -> words that asked for it
     for attr, value, words in found:

@@ -38,11 +38,11 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     20,000 images of shapes or scenes by default: they load in about a third of the time of 50,000,
     which in a 30 s budget on two CPU cores left the GAN 585 steps (prompt accuracy 0.73).
     `ema`: the generator kept is the moving average of its weights (0: the last step's). The
-    learning rates decay to `lr_final` of their start over the budget. 30 s on shapes, two CPU
-    cores, seeds 0-2 (benchmarks/results/gan_options.json): 0.993-0.997 prompt accuracy with these
-    defaults; 0.972-0.988 without the average (held-out, FID and recall: within the spread);
-    0.914-0.948 with lr 2e-3 decaying to 0.1 and no average; 2 of 3 runs fell apart (below 0.03)
-    with no decay (lr_final 1)."""
+    learning rates decay to `lr_final` of their start over the budget. 30 s on shapes (nine
+    positions), two CPU cores, seeds 0-2 (benchmarks/results/gan_options.json): 0.72-0.85 prompt
+    accuracy with these defaults (632-814 steps); 0.79-0.81 without the average (within the spread);
+    0.57-0.70 with lr 2e-3 decaying to 0.1 and no average; 2 of 3 runs fell apart (below 0.06) with
+    no decay (lr_final 1)."""
     if loss not in LOSSES:
         raise T2ILabError(f"unknown GAN loss {loss!r}: choose {', '.join(LOSSES)}")
     if k < 1:
