@@ -47,7 +47,7 @@ def _attributes(prompt_or_attrs: str | Attributes, dataset: str) -> dict[str, st
         if value is not None and value not in attrs[key]:
             raise T2ILabError(f"{key}={value!r} is not a {dataset} {key}; use one of {', '.join(attrs[key])} "
                               f"or None to sample it")
-    return complete(dataset, prompt_or_attrs) if isinstance(dataset, str) else {a: prompt_or_attrs.get(a) for a in attrs}
+    return complete(dataset, prompt_or_attrs)  # a left-out attribute: the dataset's default, else open
 
 
 def _sample(attrs: Attributes, schema: Mapping[str, list[str]], n: int, g: torch.Generator,

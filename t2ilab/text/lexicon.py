@@ -148,6 +148,15 @@ COUNT_WORDS: list[str] = ["two", "three", "four", "five", "six", "seven", "eight
                           "several", "many", "multiple", "few", "两", "两个", "三个", "几个", "多个",
                           "许多", "很多", "一些"]
 
+# Small numbers in words, for messages ("the prompt names three objects").
+NUMBER_WORDS: list[str] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def number_word(n: int) -> str:
+    """3 -> "three"; 10 and more as digits."""
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else str(n)
+
+
 # Plural of each attribute name, for messages ("the prompt asks for two colors").
 ATTRIBUTE_PLURALS: dict[str, str] = {
     "shape": "shapes", "color": "colors", "size": "sizes", "position": "positions",

@@ -9,9 +9,9 @@ position keeps the place reading order gives it ("a house and a tree": the house
 from __future__ import annotations
 
 from ..errors import T2ILabError
+from .lexicon import number_word
 
 ORDER = ["left", "middle", "right"]
-_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 
 
 def _pair(values: list[str]) -> str:
@@ -39,8 +39,8 @@ def bind(found: list[tuple[str, str, str]]) -> list[list]:
         if not objects:
             return [[None, pending]]
         where = [p for _, p in objects if p] + [pending]
-        raise T2ILabError(f"the prompt asks for {_NUMBERS.get(len(where), 'two')} positions ({_pair(where)}) "
-                          f"for {_NUMBERS[len(objects)]} object{'s' if len(objects) > 1 else ''}; give each object one "
+        raise T2ILabError(f"the prompt asks for {number_word(len(where))} positions ({_pair(where)}) "
+                          f"for {number_word(len(objects))} object{'s' if len(objects) > 1 else ''}; give each object one "
                           "position (a house on the left and a tree on the right)")
     return objects or [[None, None]]
 
@@ -50,7 +50,7 @@ def place(found: list[tuple[str, str, str]]) -> dict[str, str | None]:
     objects = bind(found)
     if len(objects) > 2:
         names = [o for o, _ in objects]
-        raise T2ILabError(f"the prompt names {_NUMBERS.get(len(names), len(names))} objects ({_pair(names)}), "
+        raise T2ILabError(f"the prompt names {number_word(len(names))} objects ({_pair(names)}), "
                           "but a scene holds at most two; keep two")
     if len(objects) == 1:
         (first, where), = objects

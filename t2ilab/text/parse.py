@@ -11,7 +11,7 @@ import functools
 
 from ..schema import SCHEMAS, FolderVocabulary, folder_vocabulary, schema
 from ..errors import T2ILabError
-from .lexicon import ATTRIBUTE_PLURALS, COUNT_WORDS, NEUTRAL, STOP_WORDS, phrases
+from .lexicon import ATTRIBUTE_PLURALS, COUNT_WORDS, NEUTRAL, STOP_WORDS, number_word, phrases
 from .corners import combine
 from .objects import place
 from .tokenize import is_chinese, tokenize
@@ -22,7 +22,6 @@ EXAMPLES = {"shapes": "a big red circle on the left",
             "fashion": "an ankle boot"}
 TWO_OBJECTS = {"scenes"}  # datasets whose prompts may name two objects, each at its own position
 CORNERS = {"shapes"}      # datasets whose corners may be said as two positions
-_NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 Entry = tuple[str, "str | None", "str | None"]  # (kind: attr | neutral | stop | count, attribute, value)
 
@@ -215,8 +214,7 @@ def parse(prompt: str, dataset: str = "shapes") -> dict[str, str | None]:
     for attr, values in asked.items():
         if len(values) > 1:
             named = [v if w == v else f"{v} ({w})" for v, w in values.items()]
-            count = _NUMBERS[len(named)] if len(named) < len(_NUMBERS) else str(len(named))
-            clashes.append(f"{count} {ATTRIBUTE_PLURALS.get(attr, attr + 's')}: "
+            clashes.append(f"{number_word(len(named))} {ATTRIBUTE_PLURALS.get(attr, attr + 's')}: "
                            f"{', '.join(named[:-1])} and {named[-1]}")
     if clashes:
         raise T2ILabError(f"the prompt asks for {', and '.join(clashes)}; keep one"
