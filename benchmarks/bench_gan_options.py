@@ -41,9 +41,11 @@ def spread(runs: list[dict]) -> dict:
 
 if __name__ == "__main__":
     result = {"seconds": SECONDS, "seeds": list(SEEDS), "variants": {}}
+    runs = {name: [] for name in VARIANTS}
+    for seed in SEEDS:  # seeds outside, variants inside: a machine that speeds up or slows down meets every variant
+        for name, options in VARIANTS.items():
+            runs[name].append(run(options, seed))
+            print(name, seed, runs[name][-1], flush=True)
     for name, options in VARIANTS.items():
-        runs = [run(options, seed) for seed in SEEDS]
-        for seed, r in zip(SEEDS, runs):
-            print(name, seed, r, flush=True)
-        result["variants"][name] = {"options": options, "runs": runs, **spread(runs)}
+        result["variants"][name] = {"options": options, "runs": runs[name], **spread(runs[name])}
     write("gan_options", result)

@@ -73,5 +73,7 @@ def test_a_fitted_vae_draws_from_its_prompts_cloud_and_round_trips(tmp_path):
 def test_fit_prior_needs_a_fitted_vae_and_a_known_prior():
     with pytest.raises(T2ILabError, match="prior='fitted'"):
         ConditionalVAE(classes=(3,)).fit_prior(torch.rand(4, 3, 32, 32), torch.zeros(4, 1, dtype=torch.long))
-    with pytest.raises(T2ILabError, match="'standard' or 'fitted'"):
+    with pytest.raises(T2ILabError, match="'standard', 'fitted' or 'mixture'"):
         ConditionalVAE(prior="gmm")
+    with pytest.raises(T2ILabError, match="components must be a whole number"):
+        ConditionalVAE(prior="mixture", components=0)

@@ -76,20 +76,21 @@ def test_shapes_gan_follows_prompts_without_collapse():
 @needs("fashion-gan")
 @needs_fashion
 def test_fashion_gan_classes():
-    scores = evaluate("fashion-gan", samples=1000)  # 0.921, FID 33.2, recall 0.59 (benchmarks/results/gan.json)
+    scores = evaluate("fashion-gan", samples=1000)  # 0.906, FID 30.5, recall 0.62 (benchmarks/results/gan.json)
     # accuracy: the judge reads real test garments at 0.91 (shirts at 0.70), so a GAN whose garments
     # look like the test set's scores about that, not 0.95
-    assert scores["prompt_accuracy"] >= 0.9 and scores["fid"] <= 40 and scores["recall"] >= 0.55, scores
+    assert scores["prompt_accuracy"] >= 0.9 and scores["fid"] <= 40 and scores["recall"] >= 0.6, scores
     assert scores["diversity"] >= 0.8, scores
 
 
 @needs("fashion-vae")
 @needs_fashion
-def test_fashion_vae_draws_each_garment_from_its_fitted_prior():
+def test_fashion_vae_draws_each_garment_from_its_fitted_mixture():
     model = hub.load("fashion-vae")
-    assert model.config["prior"] == "fitted" and model.prior_mean.abs().sum() > 0  # fitted, not N(0, I)
-    scores = evaluate(model, samples=400)  # 1000 samples: 0.84, recall 0.61 (benchmarks/results/vae.json)
-    assert scores["prompt_accuracy"] >= 0.8 and scores["recall"] >= 0.5, scores
+    assert model.config["prior"] == "mixture" and model.config["components"] == 10
+    assert (model.prior_weight.max(1).values < 1).all() and model.prior_mean.abs().sum() > 0  # fitted, not N(0, I)
+    scores = evaluate(model, samples=1000)  # 0.878, FID 56.7, recall 0.59; one Gaussian per garment gave 0.84
+    assert scores["prompt_accuracy"] >= 0.86 and scores["recall"] >= 0.5, scores
 
 
 @needs("scenes-gan")

@@ -17,10 +17,11 @@ import torch
 from torch import nn
 
 from ..errors import T2ILabError
+from . import mixture
 from . import prior as fitted
 from .blocks import check_codes, down, one_hots, up
 
-PRIORS = ("standard", "fitted")
+PRIORS = ("standard", "fitted", "mixture")
 
 
 class ConditionalVAE(nn.Module):
@@ -31,16 +32,21 @@ class ConditionalVAE(nn.Module):
 
     def __init__(self, channels: int = 3, size: int = 32, classes: tuple[int, ...] = (4, 6, 2, 9),
                  latent: int = 16, widths: tuple[int, int, int] = (32, 64, 128), norm: bool = False,
-                 body: str = "conv", hidden: int = 400, prior: str = "standard", dataset: str | None = None):
+                 body: str = "conv", hidden: int = 400, prior: str = "standard", components: int = 10,
+                 dataset: str | None = None):
         super().__init__()
         if body not in ("conv", "mlp"):
             raise T2ILabError(f"body must be 'conv' or 'mlp', not {body!r}")
         if prior not in PRIORS:
-            raise T2ILabError(f"prior must be 'standard' or 'fitted', not {prior!r}")
+            raise T2ILabError(f"prior must be 'standard', 'fitted' or 'mixture', not {prior!r}")
+        if prior == "mixture" and not (isinstance(components, int) and components >= 1):
+            raise T2ILabError(f"components must be a whole number of at least 1, not {components!r}")
         self.config = dict(channels=channels, size=size, classes=list(classes), latent=latent,
                            widths=list(widths), norm=norm, body=body, hidden=hidden)
         if prior != "standard":  # only then: the files made before `prior` existed keep their exact header
             self.config["prior"] = prior
+        if prior == "mixture":
+            self.config["components"] = components
         self.dataset = dataset
         self.classes, self.latent, self.size, self.channels = list(classes), latent, size, channels
         cond, self.width, pixels = sum(classes), widths[-1], channels * size * size
@@ -58,6 +64,11 @@ class ConditionalVAE(nn.Module):
             combos = math.prod(classes)
             self.register_buffer("prior_mean", torch.zeros(combos, latent))
             self.register_buffer("prior_tril", torch.eye(latent).repeat(combos, 1, 1))
+        if prior == "mixture":  # K Gaussians per combination, weights w_{c,k}; N(0, I) until fit_prior runs
+            combos = math.prod(classes)
+            self.register_buffer("prior_weight", torch.full((combos, components), 1.0 / components))
+            self.register_buffer("prior_mean", torch.zeros(combos, components, latent))
+            self.register_buffer("prior_tril", torch.eye(latent).repeat(combos, components, 1, 1))
 
     @torch.no_grad()
     def init_output_bias(self, images: torch.Tensor) -> None:
@@ -95,15 +106,22 @@ class ConditionalVAE(nn.Module):
 
     @torch.no_grad()
     def fit_prior(self, images: torch.Tensor, labels: torch.Tensor, batch: int = 2000) -> None:
-        r"""Fit $p(z \mid c) = \mathcal{N}(m_c, L_c L_c^\top)$ to the means $\mu_\phi(x, c)$ the encoder
-        gives `images` [N, C, H, W] with attribute `labels` [N, A] (t2ilab.models.prior)."""
+        r"""Fit $p(z \mid c) = \mathcal{N}(m_c, L_c L_c^\top)$ (prior='fitted', t2ilab.models.prior) or a
+        mixture of K of them (prior='mixture', t2ilab.models.mixture) to the means $\mu_\phi(x, c)$ the
+        encoder gives `images` [N, C, H, W] with attribute `labels` [N, A]."""
         if not hasattr(self, "prior_mean"):
-            raise T2ILabError("this VAE samples from N(0, I): build it with prior='fitted' to fit a prior")
+            raise T2ILabError("this VAE samples from N(0, I): build it with prior='fitted' or 'mixture' to fit a prior")
         self.eval()
         dev = self.to_stats.weight.device
         codes = torch.cat([self.encode(images[i:i + batch].to(dev), self.condition(labels[i:i + batch]))[0]
                            for i in range(0, len(images), batch)]).cpu()
-        means, trils = fitted.fit_per_condition(codes, labels.cpu(), self.classes)
+        if hasattr(self, "prior_weight"):
+            index = fitted.combination(labels.cpu(), self.classes)
+            weights, means, trils = mixture.fit_per_condition(codes, index, math.prod(self.classes),
+                                                              self.prior_weight.shape[1])
+            self.prior_weight.copy_(weights)
+        else:
+            means, trils = fitted.fit_per_condition(codes, labels.cpu(), self.classes)
         self.prior_mean.copy_(means)
         self.prior_tril.copy_(trils)
 
@@ -111,13 +129,15 @@ class ConditionalVAE(nn.Module):
     def generate(self, labels: torch.Tensor, z: torch.Tensor | None = None,
                  generator: torch.Generator | None = None) -> torch.Tensor:
         """Images in [0,1] for attribute labels [B, A], from z ~ N(0, I) unless z is given (with a
-        fitted prior, z is its noise ε: the code is m_c + L_c z)."""
+        fitted prior, z is its noise ε: the code is m_c + L_c z; with a mixture, m_{c,k} + L_{c,k} ε̃)."""
         check_codes(labels, z, self.classes, self.latent)
         self.eval()
         dev = self.to_stats.weight.device
         if z is None:
             z = torch.randn(len(labels), self.latent, generator=generator).to(dev)
-        if hasattr(self, "prior_mean"):
-            z = fitted.sample(self.prior_mean, self.prior_tril, fitted.combination(labels.to(dev), self.classes),
-                              z.to(dev))
+        index = fitted.combination(labels.to(dev), self.classes)
+        if hasattr(self, "prior_weight"):
+            z = mixture.sample(self.prior_weight, self.prior_mean, self.prior_tril, index, z.to(dev))
+        elif hasattr(self, "prior_mean"):
+            z = fitted.sample(self.prior_mean, self.prior_tril, index, z.to(dev))
         return torch.sigmoid(self.decode(z.to(dev), self.condition(labels.to(dev))))

@@ -38,11 +38,14 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     20,000 images of shapes or scenes by default: they load in about a third of the time of 50,000,
     which in a 30 s budget on two CPU cores left the GAN 585 steps (prompt accuracy 0.73).
     `ema`: the generator kept is the moving average of its weights (0: the last step's). The
-    learning rates decay to `lr_final` of their start over the budget. 30 s on shapes (nine
-    positions), two CPU cores, seeds 0-2 (benchmarks/results/gan_options.json): 0.72-0.85 prompt
-    accuracy with these defaults (632-814 steps); 0.79-0.81 without the average (within the spread);
-    0.57-0.70 with lr 2e-3 decaying to 0.1 and no average; 2 of 3 runs fell apart (below 0.06) with
-    no decay (lr_final 1)."""
+    learning rates decay to `lr_final` of their start over the budget.
+
+    A step puts real and fake images through D in one batch, and the generator's step reuses the
+    fakes (and z) of the last discriminator step, as pytorch/examples' DCGAN does: one pass of G and
+    one call of D fewer than drawing everything anew. With channels-last tensors and a fused Adam
+    that took a step on two CPU cores from 31-36 ms to 23-28 ms, and 30 s on shapes (nine
+    positions) from 632-814 steps and prompt accuracy 0.72-0.85 to about 1,000 steps and 0.91-0.98
+    (seeds 0-2; benchmarks/results/gan_options.json has the spread and what each option changes)."""
     if loss not in LOSSES:
         raise T2ILabError(f"unknown GAN loss {loss!r}: choose {', '.join(LOSSES)}")
     if k < 1:

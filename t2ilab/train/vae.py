@@ -36,7 +36,8 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
 
     `prior="fitted"`: after training, fit each prompt's Gaussian to the codes of (up to 20,000 of)
     the training images (t2ilab.models.prior); with a small β that is what keeps samples sharp
-    and right (fashion-vae: β = 0.1).
+    and right. `prior="mixture"`: ten Gaussians per prompt instead (t2ilab.models.mixture;
+    fashion-vae: β = 0.1, judge accuracy 0.84-0.85 with one Gaussian, 0.87-0.89 with ten).
     """
     torch.manual_seed(seed)
     dev = device or default_device()
@@ -72,7 +73,7 @@ def train_vae(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                   schedulers=(ExponentialDecay(opt, progress_of_run, lr_final),), live=live,
                   checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                   desc=f"vae {dataset}", progress=progress)
-    if prior == "fitted":
+    if prior != "standard":
         model.fit_prior(data.images[:20000], data.labels[:20000] if conditional else data.labels[:20000, :0])
     model.eval()
     return model, history
