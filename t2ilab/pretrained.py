@@ -42,10 +42,11 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     # every sample of a prompt was the same picture (2000 steps of the defaults, and 3000 with
     # shapes-gan's options: recall 0.002); this recipe at 2000 steps: recall 0.52, FID 34.3; at 4000:
     # recall 0.30, FID 33.9 (scenes of one object). With one object or two, 2000 steps: 0.999 seen,
-    # 1.00 held out, FID 30.5, recall 0.80. The shipped file was made with the GAN step before it put
-    # real and fake through D in one batch; made again with today's step (one run): 0.979 / 0.97,
-    # FID 37.8, recall 0.56, so the shipped file was kept (one run each: whether the step or the
-    # run's luck made the difference is not known)
+    # 1.00 held out, FID 30.5, recall 0.80. The shipped file was made (seed 0) with the GAN step before
+    # it put real and fake through D in one batch, and it is kept: seeds 1 and 2 of that step gave
+    # 0.962-0.964 / 0.998-1.00, FID 44.5-44.7, recall 0.55-0.72 (82-83 s of training here), and
+    # today's step seeds 0-2 0.963-0.979 / 0.963-1.00, FID 37.8-42.3, recall 0.56-0.75 (60-65 s):
+    # within each other's spread, and seed 0 of the old step the best of the six
     "scenes-gan": ("gan", "scenes", 2000, {"auxiliary": False, "projection": True, "loss": "hinge", "spectral": True}),
     # upsample: nearest-neighbour enlargement + convolution, no transposed convolutions (whose
     # checkerboard showed inside the garments of a 2000-step model: recall 0.44, FID 68.5); with the
