@@ -14,7 +14,9 @@ loaded machine does not change (only their seconds).
 `by_machine` (`python benchmarks/bench_generators.py machine [vae|gan]`): the same marks on another
 machine (another CPU, or a GPU), kept under its name beside the record's own machine.
 `python benchmarks/bench_generators.py shipped [vae|gan]`: only the shipped models' scores, the source
-prompt and the two-object prompts (`scenes_two_objects_correct`, of 100 each), no training.
+prompt and the two-object prompts (`scenes_two_objects_correct`, of 100 each), no training; for the
+VAE also `fashion_vae_judge_ceiling`, what the judge reads on real test garments and on fashion-vae's
+reconstructions of them.
 Run: python benchmarks/bench_generators.py [gan|vae]
 """
 from __future__ import annotations
@@ -109,9 +111,27 @@ def two_objects(name: str, n: int = 100) -> dict:
     return out
 
 
+def reconstruction_ceiling(name: str, n: int = 5000) -> dict:
+    """What the judge reads on n real test images and on the VAE `name`'s reconstructions of them
+    (z = μ, the code the encoder gives each image): no prior can make samples the judge reads
+    better than the decoder draws its best codes."""
+    from t2ilab.data import load
+
+    model, test = hub.load(name), load(hub.manifest()[name]["dataset"], split="test")
+    judge = judge_for(model.dataset)
+    x, y = test.images[:n], test.labels[:n]
+    with torch.no_grad():
+        mu, _ = model.encode(x, model.condition(y))
+        recon = torch.sigmoid(model.decode(mu, model.condition(y)))
+    return {"real_test_images": round(prompt_accuracy(judge.predict(x), y), 4),
+            "reconstructions": round(prompt_accuracy(judge.predict(recon), y), 4), "images": n}
+
+
 def shipped_quality(kind: str) -> dict:
     """The shipped models' `evaluate` output and the scenes prompts (no training: machine-independent)."""
     result = {"shipped": {name: rounded(evaluate(name)) for name, e in hub.manifest().items() if e["kind"] == kind}}
+    if kind == "vae" and "fashion-vae" in hub.manifest():
+        result["fashion_vae_judge_ceiling"] = reconstruction_ceiling("fashion-vae")
     if f"scenes-{kind}" in hub.manifest():
         result["scenes_source_prompt_correct"] = source_prompt(f"scenes-{kind}")
         result["scenes_two_objects_correct"] = two_objects(f"scenes-{kind}")
@@ -128,7 +148,7 @@ if __name__ == "__main__":
             path = RESULTS / f"{kind}.json"
             new = {**json.loads(path.read_text()), **shipped_quality(kind), "shipped_date": time.strftime("%Y-%m-%d")}
             path.write_text(json.dumps(new, indent=2) + "\n")
-            print(json.dumps({k: v for k, v in new.items() if k.startswith(("shipped", "scenes"))}, indent=2))
+            print(json.dumps({k: v for k, v in new.items() if k.startswith(("shipped", "scenes", "fashion"))}, indent=2))
         sys.exit()
     if sys.argv[1:2] == ["steps"]:  # only the step budgets, merged into the last results
         import json
