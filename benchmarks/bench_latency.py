@@ -55,19 +55,18 @@ def step_efficiency(kind: str, peak: float, steps: int = 60) -> dict:
     from t2ilab.data import load
 
     data = load("shapes", n=2000, seed=0)
-    counters = {}
-    for steps_counted in (1, 2):
-        counters[steps_counted] = FlopCounterMode(display=False)
-        with counters[steps_counted]:
-            train(kind, "shapes", steps=steps_counted, progress=False, data=data)
+    flops = {}
+    for counted_steps in (1, 2):
+        counter = FlopCounterMode(display=False)
+        with counter:
+            train(kind, "shapes", steps=counted_steps, progress=False, data=data)
+        flops[counted_steps] = counter.get_flop_counts()["Global"]
     # two steps minus one: what a run does once (the GAN's 20 passes of 256 images that measure the
     # averaged generator's BatchNorm statistics again, 48 GFLOP) cancels out
-    counter = counters[2]
-    counted = counters[2].get_total_flops() - counters[1].get_total_flops()
-    once = counters[1].get_flop_counts()["Global"]
+    per_step = {op: n - flops[1].get(op, 0) for op, n in flops[2].items()}
+    counted = sum(per_step.values())
     _, history = train(kind, "shapes", steps=steps, progress=False, data=data)
     seconds = (history.seconds[-1] - history.seconds[9]) / (steps - 10)  # after 10 warm-up steps
-    per_step = {k: v - once.get(k, 0) for k, v in counter.get_flop_counts()["Global"].items()}
     by_op = {str(k): v for k, v in sorted(per_step.items(), key=lambda kv: -kv[1])[:5]}
     return {"mflop_per_step": round(counted / 1e6, 1), "ms_per_step": round(seconds * 1000, 2),
             "gflops": round(counted / seconds / 1e9, 2), "fraction_of_matmul_rate": round(counted / seconds / 1e9 / peak, 3),

@@ -43,7 +43,8 @@ SHIPPED: dict[str, tuple[str, str, int, dict]] = {
     # shapes-gan's options: recall 0.002); this recipe at 2000 steps: recall 0.52, FID 34.3; at 4000:
     # recall 0.30, FID 33.9 (scenes of one object). With one object or two, 2000 steps: 0.999 seen,
     # 1.00 held out, FID 30.5, recall 0.80. The shipped file was made (seed 0) with the GAN step before
-    # it put real and fake through D in one batch, and it is kept: seeds 1 and 2 of that step gave
+    # it put real and fake through D in one batch, and it is kept. train('gan', 'scenes', steps=2000,
+    # seed=s, **these options), then `t2ilab evaluate` (1,000 samples): seeds 1 and 2 of that step gave
     # 0.962-0.964 / 0.998-1.00, FID 44.5-44.7, recall 0.55-0.72 (82-83 s of training here), and
     # today's step seeds 0-2 0.963-0.979 / 0.963-1.00, FID 37.8-42.3, recall 0.56-0.75 (60-65 s):
     # within each other's spread, and seed 0 of the old step the best of the six

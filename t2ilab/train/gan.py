@@ -43,10 +43,10 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
     A step puts real and fake images through D in one batch, and the generator's step reuses the
     fakes (and z) of the last discriminator step, as pytorch/examples' DCGAN does: one pass of G and
     one call of D fewer than drawing everything anew. With channels-last tensors and a fused Adam
-    that took a step on two CPU cores from 31-36 ms to 23-28 ms, and 30 s on shapes (nine
-    positions) from 632-814 steps and prompt accuracy 0.72-0.85 to about 1,000 steps (838-1,206)
-    and 0.875-0.984, seen and held-out both at least 0.95 in 7 of 13 runs of seeds 0-2
-    (benchmarks/results/gan_options.json has a spread and what each option changes)."""
+    that took a step on two CPU cores from 2,956 MFLOP and 32.4 ms to 2,658 MFLOP and 23.5 ms
+    (benchmarks/results/latency.json; 27.5 ms in a run on a busier machine), and 30 s on shapes
+    (nine positions, seeds 0-2, benchmarks/results/gan_options.json) from 632-814 steps and
+    prompt accuracy 0.72-0.85 to 983-1,007 steps and 0.875-0.979."""
     if loss not in LOSSES:
         raise T2ILabError(f"unknown GAN loss {loss!r}: choose {', '.join(LOSSES)}")
     if k < 1:
@@ -60,12 +60,12 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
                          projection=projection, auxiliary=auxiliary, spectral=spectral, upsample=upsample,
                          dataset=data.name).to(dev)  # the live view and generate() read it (a folder: its full path)
     start_from(gan, init)
-    fast = dev.type in ("cpu", "cuda")  # channels-last convolutions and one fused Adam kernel (not on MPS)
-    layout = torch.channels_last if fast else torch.contiguous_format
+    tuned = dev.type in ("cpu", "cuda")  # channels-last convolutions and one fused Adam kernel (not on MPS)
+    layout = torch.channels_last if tuned else torch.contiguous_format
     gan.to(memory_format=layout)
     G, D = gan.generator, gan.discriminator
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999), fused=fast or None)
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999), fused=fast or None)
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999), fused=tuned or None)
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999), fused=tuned or None)
     draw = Batches((data.images * 2 - 1).contiguous(memory_format=layout), data.labels, dev, seed)  # the GAN works in [-1, 1]; made before the clock starts
     seconds = None if steps else remaining(seconds, started)  # start-up already spent comes off the budget
     progress_of_run = Progress(seconds=seconds, steps=steps)
@@ -79,7 +79,8 @@ def train_gan(dataset: str = "shapes", seconds: float = 60.0, steps: int | None 
             x, y = draw(b)
             with torch.set_grad_enabled(j == k - 1):  # the last step's fakes serve the generator's step too
                 fake = G(torch.randn(b, latent, device=dev), y)
-            # real and fake in one pass: the discriminator has no batch norm, so it is the same as two
+            # real and fake in one pass: D has no batch norm, so the same as two (spectral norm's
+            # power iteration, when on, now runs once a pass instead of twice)
             logit, cls = D(torch.cat([x, fake.detach()]), torch.cat([y, y]))
             real_logit, fake_logit = logit[:b], logit[b:]
             d_loss = d_loss_fn(real_logit, fake_logit)
